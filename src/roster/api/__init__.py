@@ -1,0 +1,1 @@
+"""The wire protocols: parse requests into domain operations, call services, render answers."""

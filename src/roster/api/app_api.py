@@ -1,0 +1,175 @@
+"""Customer.io's App API, the read side (WIRE.md §4): Bearer app_api_key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+
+from roster.api.answers import JsonAnswer
+from roster.api.auth import app_workspace, system_of
+from roster.api.bodies import json_object
+from roster.api.paths import segment
+from roster.api.track_v1 import merge_side
+from roster.domain.errors import InvalidInput
+from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
+from roster.domain.operations import Merge
+from roster.domain.people import Activity, Person
+from roster.services.ingestion import Message
+from roster.services.lookups import PersonView
+
+router = APIRouter(tags=["App API"])
+Workspace = Depends(app_workspace)
+ID_TYPES = ("id", "email", "cio_id")
+MAX_LIMIT = 1000
+
+
+def _reference(raw: str, id_type: str, mode: IdentifierMode) -> Reference:
+    if id_type not in ID_TYPES:
+        raise InvalidInput("id_type must be one of id, email, cio_id", field="id_type")
+    ref = typed_reference(id_type, raw, mode)
+    if not isinstance(ref, Reference):
+        raise InvalidInput(f"{id_type} '{raw}' is not usable as a reference", field=id_type)
+    return ref
+
+
+def _text(value: Any) -> str:
+    """Customer.io answers every attribute value as a string; JSON values stringified."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return orjson.dumps(value).decode()
+
+
+def identifiers_of(person: Person) -> dict[str, Any]:
+    return {"id": person.id, "email": person.email, "cio_id": person.cio_id}
+
+
+def customer(view: PersonView) -> dict[str, Any]:
+    person = view.person
+    attributes = {name: _text(value) for name, value in person.attributes.items()}
+    attributes["cio_id"] = person.cio_id
+    attributes["_created_in_roster_at"] = str(person.created_in_roster_at)
+    if person.id is not None:
+        attributes["id"] = person.id
+    if person.email is not None:
+        attributes["email"] = person.email
+    return {
+        "id": person.id,
+        "identifiers": identifiers_of(person),
+        "attributes": dict(sorted(attributes.items())),
+        "timestamps": {name: int(at) for name, at in sorted(person.attribute_times.items())},
+        "unsubscribed": person.unsubscribed,
+        "devices": [
+            {
+                "id": device.token,
+                "platform": device.platform,
+                "last_used": device.last_used,
+                "attributes": device.attributes,
+            }
+            for device in view.devices
+        ],
+        "anonymous_ids": view.anonymous_ids,
+        "relationships": view.relationships,
+    }
+
+
+@router.get("/v1/customers", summary="People with an email address")
+async def by_email(request: Request, email: str = "", workspace_id: int = Workspace) -> JsonAnswer:
+    if not email.strip():
+        raise InvalidInput("the email query parameter is required", field="email")
+    people = system_of(request).lookups.with_email(workspace_id, email)
+    return JsonAnswer({"results": [identifiers_of(person) for person in people]})
+
+
+@router.get("/v1/customers/{ref}/attributes", summary="A person's attributes and devices")
+async def attributes(
+    request: Request, ref: str, id_type: str = "id", workspace_id: int = Workspace
+) -> JsonAnswer:
+    lookups = system_of(request).lookups
+    reference = _reference(segment(ref), id_type, lookups.mode(workspace_id))
+    return JsonAnswer({"customer": customer(lookups.view(workspace_id, reference))})
+
+
+@router.post("/v1/customers/attributes", summary="Several people's attributes")
+async def many_attributes(
+    request: Request, id_type: str = "id", workspace_id: int = Workspace
+) -> JsonAnswer:
+    body = await json_object(request)
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids or len(ids) > 100:
+        raise InvalidInput("ids must be an array of 1 to 100 references", field="ids")
+    lookups = system_of(request).lookups
+    mode = lookups.mode(workspace_id)
+    found = []
+    for raw in ids:
+        if not isinstance(raw, str | int) or isinstance(raw, bool):
+            raise InvalidInput("every entry of ids must be a string", field="ids")
+        person = lookups.find(workspace_id, _reference(str(raw), id_type, mode))
+        if person is not None:
+            found.append(customer(lookups.view(workspace_id, _reference(str(raw), id_type, mode))))
+    return JsonAnswer({"customers": found})
+
+
+def _paging(start: str, limit: int) -> tuple[int, int]:
+    if start and not start.isdigit():
+        raise InvalidInput("start must be a cursor returned as next", field="start")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    return int(start or 0), limit
+
+
+def activity_answer(activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:
+    pk = activity.pk or 0
+    answer: dict[str, Any] = {
+        "id": f"a{pk}" if pk > 0 else f"e{-pk}",
+        "timestamp": int(activity.timestamp),
+        "type": activity.type,
+        "customer_identifiers": identifiers,
+    }
+    if activity.name is not None:
+        answer["name"] = activity.name
+    if activity.data is not None:
+        answer["data"] = activity.data
+    return answer
+
+
+@router.get("/v1/customers/{ref}/activities", summary="A person's activity log")
+async def activities(
+    request: Request,
+    ref: str,
+    id_type: str = "id",
+    type: str | None = None,
+    start: str = "",
+    limit: int = 50,
+    deleted: bool = False,
+    workspace_id: int = Workspace,
+) -> JsonAnswer:
+    lookups = system_of(request).lookups
+    offset, limit = _paging(start, limit)
+    raw = segment(ref)
+    if raw.startswith("cio_"):
+        raw, id_type = raw[4:], "cio_id"
+    reference = _reference(raw, id_type, lookups.mode(workspace_id))
+    person, found = lookups.activities(workspace_id, reference, type, offset, limit, deleted)
+    identifiers = identifiers_of(person) if person else {"cio_id": reference.value}
+    return JsonAnswer(
+        {
+            "activities": [activity_answer(a, identifiers) for a in found],
+            "next": str(offset + limit) if len(found) == limit else "",
+        }
+    )
+
+
+@router.post("/v1/merge_customers", summary="Merge two people (answers why when it cannot)")
+async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
+    body = await json_object(request)
+    system = system_of(request)
+    mode = system.lookups.mode(workspace_id)
+    op = Merge(merge_side(body, "primary", mode), merge_side(body, "secondary", mode))
+    await system.ingestion.one(workspace_id, Message(op, "merge"), "app", strict=True)
+    return JsonAnswer({})

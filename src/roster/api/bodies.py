@@ -1,0 +1,141 @@
+"""Reading request bodies into domain operations. Bodies are free-form attribute maps and
+Customer.io's error messages are part of the contract, so they are read by hand here rather
+than by pydantic models; every message names the field at fault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from roster.domain.attributes import SPECIAL_KEYS, read_timestamp
+from roster.domain.errors import InvalidInput
+from roster.domain.identifiers import (
+    NOT_GIVEN,
+    Given,
+    IdentifierMode,
+    check_id,
+    looks_like_email,
+    read_given,
+)
+from roster.domain.limits import check_attributes, check_event
+from roster.domain.operations import Identify, Ref, Relationship, TrackEvent
+
+MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accepts
+
+
+async def json_object(request: Request, required: bool = True) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        if required:
+            raise InvalidInput("request body must be a JSON object")
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(f"request body is not valid JSON: {error.msg}") from error
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return body
+
+
+def _identifier(body: dict[str, Any], key: str, mode: IdentifierMode) -> tuple[Given | None, bool]:
+    """(given, removal): a body identifier as the rules need it."""
+    if key not in body:
+        return None, False
+    raw = body[key]
+    if raw is None or raw == "":
+        return NOT_GIVEN, True
+    given = read_given(raw, key)
+    if given.value is not None:
+        if key == "id":
+            check_id(given.value)
+        elif mode is IdentifierMode.EMAIL_OR_ID and not looks_like_email(given.value):
+            raise InvalidInput(f"email '{given.value}' is not a valid email address", field="email")
+    return given, False
+
+
+def _relationships(raw: Any) -> tuple[Relationship, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidInput("cio_relationships must be an array", field="cio_relationships")
+    found: list[Relationship] = []
+    for index, item in enumerate(raw):
+        where = f"cio_relationships[{index}]"
+        ids = item.get("identifiers") if isinstance(item, dict) else None
+        if not isinstance(ids, dict):
+            raise InvalidInput(f"{where}.identifiers must be an object", field=where)
+        type_id, object_id = ids.get("object_type_id"), ids.get("object_id")
+        if not isinstance(object_id, str | int) or isinstance(object_id, bool) or object_id == "":
+            raise InvalidInput(f"{where}.identifiers.object_id is required", field=where)
+        attributes = item.get("relationship_attributes") or {}
+        if not isinstance(attributes, dict):
+            raise InvalidInput(f"{where}.relationship_attributes must be an object", field=where)
+        check_attributes(attributes)
+        found.append(Relationship(str(type_id or "1"), str(object_id), attributes))
+    return tuple(found)
+
+
+def identify_from(ref: Ref, body: dict[str, Any], mode: IdentifierMode) -> Identify:
+    """An identify call's body: attributes plus the special keys of IDENTITY.md I3."""
+    attributes = {key: value for key, value in body.items() if key not in SPECIAL_KEYS}
+    check_attributes(attributes)
+    body_id, id_null = _identifier(body, "id", mode)
+    body_email, email_null = _identifier(body, "email", mode)
+    timestamp = None
+    if body.get("_timestamp") is not None:
+        timestamp = read_timestamp(body["_timestamp"])
+        if timestamp is None:
+            raise InvalidInput("_timestamp must be unix seconds", field="_timestamp")
+    update = body.get("_update", False)
+    if not isinstance(update, bool):
+        raise InvalidInput("_update must be true or false", field="_update")
+    return Identify(
+        reference=ref,
+        attributes=attributes,
+        body_id=body_id,
+        body_email=body_email,
+        id_null=id_null,
+        email_null=email_null,
+        anonymous_id=read_given(body.get("anonymous_id"), "anonymous_id"),
+        timestamp=timestamp,
+        update_only=update,
+        relationships=_relationships(body.get("cio_relationships")),
+    )
+
+
+EVENT_TYPES = ("event", "page", "screen")
+
+
+def event_from(ref: Ref, body: dict[str, Any]) -> TrackEvent:
+    """An event body: {name, type?, id?, timestamp?, data?, anonymous_id?}."""
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("event name is required and must be a string", field="name")
+    type_ = body.get("type") or "event"
+    if type_ not in EVENT_TYPES:
+        raise InvalidInput("type must be one of event, page, screen", field="type")
+    data = body.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be a JSON object", field="data")
+    data = {key: value for key, value in data.items() if key != "anonymous_id"}  # I7.4
+    check_event(name, data)
+    event_id = body.get("id")
+    if event_id is not None and (not isinstance(event_id, str | int) or isinstance(event_id, bool)):
+        raise InvalidInput("id must be a string", field="id")
+    timestamp = read_timestamp(body.get("timestamp"))
+    return TrackEvent(
+        reference=ref,
+        name=name,
+        type=type_,
+        data=data,
+        event_id=str(event_id) if event_id not in (None, "") else None,
+        timestamp=timestamp,
+        anonymous_id=read_given(body.get("anonymous_id"), "anonymous_id"),
+    )

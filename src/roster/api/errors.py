@@ -1,0 +1,163 @@
+"""The one place where errors become status codes and bodies, in each protocol's own shape.
+
+Customer.io's Track API v1:  {"meta": {"errors": [msg]}} (merge: {"meta": {"error": msg}})
+Customer.io's Track API v2:  {"errors": [{"reason", "field", "message"}]}
+Customer.io's App API:       {"meta": {"error": msg}}
+Segment-spec API, webhooks:  {"code", "message"}
+roster's own /api:           {"code", "message"}
+Every body also carries "code" and "message": customerio-cdp-analytics and
+segment-analytics-python read them, and without them retry a 4xx ten times.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from roster.api.answers import JsonAnswer
+from roster.domain.errors import (
+    ConflictError,
+    InvalidInput,
+    MergeRefused,
+    NotFound,
+    RosterError,
+    SettingRefused,
+    Unauthorized,
+    UnmergeRefused,
+)
+
+log = logging.getLogger("roster.api")
+
+
+def door_for(path: str) -> str:
+    if path.startswith("/api/v1/") or path == "/auth" or path.startswith("/bench/"):
+        return "track_v1"
+    if path.startswith("/api/v2/"):
+        return "track_v2"
+    if path.startswith("/v1/") and not path.startswith(
+        (
+            "/v1/identify",
+            "/v1/track",
+            "/v1/page",
+            "/v1/screen",
+            "/v1/group",
+            "/v1/alias",
+            "/v1/batch",
+            "/v1/import",
+        )
+    ):
+        return "app"
+    if path.startswith("/api/"):
+        return "roster"
+    return "segment"
+
+
+def _status(error: RosterError, door: str) -> int:
+    match error:
+        case Unauthorized():
+            return 401
+        case ConflictError() | SettingRefused() | UnmergeRefused():
+            return 409
+        case NotFound():
+            return 404
+        case MergeRefused():
+            return 404 if door == "app" and error.missing else 400
+        case _:
+            return 400
+
+
+def _code(error: RosterError) -> str:
+    match error:
+        case Unauthorized():
+            return "unauthorized"
+        case ConflictError():
+            return "conflict"
+        case NotFound():
+            return "not_found"
+        case MergeRefused():
+            return "merge_refused"
+        case UnmergeRefused():
+            return "unmerge_refused"
+        case SettingRefused():
+            return "setting_refused"
+        case InvalidInput():
+            return "invalid_request"
+    return "error"
+
+
+def body_for(error: RosterError, door: str) -> dict[str, Any]:
+    message = error.message
+    body: dict[str, Any] = {"code": _code(error), "message": message}
+    if door == "track_v1":
+        if isinstance(error, InvalidInput):
+            body["meta"] = {"errors": [message]}
+        else:
+            body["meta"] = {"error": message}
+    elif door == "track_v2":
+        field = error.field if isinstance(error, InvalidInput) else None
+        body["errors"] = [{"reason": _code(error), "field": field, "message": message}]
+    elif door == "app":
+        body["meta"] = {"error": message}
+    if isinstance(error, ConflictError):
+        body["conflicts"] = [
+            {
+                "identifier": c.kind,
+                "value": c.value,
+                "held_by": f"cio_{c.held_by}",
+                "wanted_by": f"cio_{c.wanted_by}",
+            }
+            for c in error.conflicts
+        ]
+    if isinstance(error, SettingRefused):
+        body["holders"] = error.holders
+    return body
+
+
+def render(error: RosterError, door: str) -> JsonAnswer:
+    headers = {"WWW-Authenticate": "Basic"} if isinstance(error, Unauthorized) else None
+    return JsonAnswer(body_for(error, door), status_code=_status(error, door), headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RosterError)
+    async def _roster(request: Request, error: RosterError) -> JsonAnswer:
+        return render(error, door_for(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JsonAnswer:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
+        return render(InvalidInput(message, field=where or None), door_for(request.url.path))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> JsonAnswer:
+        door = door_for(request.url.path)
+        message = str(error.detail)
+        if error.status_code == 404:
+            wrapped: RosterError = NotFound(
+                f"no such endpoint: {request.method} {request.url.path}"
+            )
+        elif error.status_code == 401:
+            wrapped = Unauthorized()
+        else:
+            wrapped = InvalidInput(message)
+        response = render(wrapped, door)
+        response.status_code = error.status_code
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JsonAnswer:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JsonAnswer(
+            {
+                "code": "internal",
+                "message": "roster failed to handle this call; see its log",
+                "meta": {"error": "internal error"},
+            },
+            status_code=500,
+        )

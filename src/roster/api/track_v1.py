@@ -1,0 +1,205 @@
+"""Customer.io's Track API v1 (WIRE.md §1): customerio-python, customerio-node, the SDKs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from roster.api.answers import JsonAnswer
+from roster.api.auth import system_of, track_workspace
+from roster.api.bodies import event_from, identify_from, json_object
+from roster.api.paths import segment
+from roster.domain.attributes import read_timestamp
+from roster.domain.errors import InvalidInput, MergeRefused
+from roster.domain.identifiers import IdentifierMode, read_given, read_reference, typed_reference
+from roster.domain.limits import check_attributes, check_device_token, serialised_size
+from roster.domain.operations import (
+    AddDevice,
+    DeleteDevice,
+    DeletePerson,
+    Merge,
+    Operation,
+    Ref,
+    Suppress,
+    TrackEvent,
+    Unsuppress,
+    WorkspaceActivity,
+)
+from roster.services.ingestion import Message
+
+router = APIRouter(tags=["Track API v1"])
+DOOR = "track_v1"
+OK: dict[str, Any] = {}
+
+Workspace = Depends(track_workspace)
+
+
+def _strict(request: Request) -> bool:
+    return request.headers.get("x-strict-mode", "").strip() in ("1", "true")
+
+
+async def _apply(request: Request, workspace_id: int, op: Operation, type_: str) -> JsonAnswer:
+    system = system_of(request)
+    await system.ingestion.one(workspace_id, Message(op, type_), DOOR, _strict(request))
+    return JsonAnswer(OK)
+
+
+def _mode(request: Request, workspace_id: int) -> IdentifierMode:
+    return system_of(request).lookups.mode(workspace_id)
+
+
+def _ref(request: Request, workspace_id: int, raw: str) -> Ref:
+    return read_reference(segment(raw), _mode(request, workspace_id))
+
+
+@router.put("/api/v1/customers/{ref}", summary="Identify a person (create or update)")
+async def identify(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
+    body = await json_object(request, required=False)
+    mode = _mode(request, workspace_id)
+    op = identify_from(read_reference(segment(ref), mode), body, mode)
+    return await _apply(request, workspace_id, op, "identify")
+
+
+@router.delete("/api/v1/customers/{ref}", summary="Delete a person")
+async def delete(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
+    return await _apply(
+        request, workspace_id, DeletePerson(_ref(request, workspace_id, ref)), "delete"
+    )
+
+
+@router.post("/api/v1/customers/{ref}/events", summary="Track an event, page or screen")
+async def event(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
+    body = await json_object(request)
+    op = event_from(_ref(request, workspace_id, ref), body)
+    return await _apply(request, workspace_id, op, op.type)
+
+
+@router.post("/api/v1/events", summary="Track an anonymous event (or an invite event)")
+async def anonymous_event(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
+    body = await json_object(request)
+    anonymous = read_given(body.get("anonymous_id"), "anonymous_id")
+    op: Operation = event_from(anonymous, body)
+    if anonymous.value is None:
+        assert isinstance(op, TrackEvent)
+        if not isinstance(op.data.get("recipient"), str) or not op.data["recipient"]:
+            raise InvalidInput(
+                "an anonymous event needs anonymous_id, or data.recipient for an invite event",
+                field="anonymous_id",
+            )
+        op = WorkspaceActivity("invite", op.name, op.data, op.timestamp)
+    return await _apply(request, workspace_id, op, "track")
+
+
+def device_from(ref: Ref, body: dict[str, Any]) -> AddDevice:
+    """{device: {id, platform, last_used?, attributes?}}; v2 names the id `token`."""
+    device = body.get("device")
+    if not isinstance(device, dict):
+        raise InvalidInput("device must be an object with id and platform", field="device")
+    token = device.get("id") if device.get("id") is not None else device.get("token")
+    if not isinstance(token, str):
+        raise InvalidInput("device.id is required and must be a string", field="device.id")
+    check_device_token(token)
+    platform = device.get("platform")
+    if not isinstance(platform, str) or not platform:
+        raise InvalidInput("device.platform is required (ios or android)", field="device.platform")
+    last_used = device.get("last_used")
+    if last_used is not None:
+        seconds = read_timestamp(last_used)
+        if seconds is None:
+            raise InvalidInput("device.last_used must be unix seconds", field="device.last_used")
+        last_used = int(seconds)
+    attributes = device.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise InvalidInput("device.attributes must be an object", field="device.attributes")
+    # customerio-python puts extra keys beside id and platform instead of under attributes.
+    extra = {
+        k: v
+        for k, v in device.items()
+        if k not in ("id", "token", "platform", "last_used", "attributes")
+    }
+    attributes = {**extra, **attributes}
+    check_attributes(attributes)
+    return AddDevice(ref, token, platform, last_used, attributes)
+
+
+@router.put("/api/v1/customers/{ref}/devices", summary="Add or update a device")
+async def add_device(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
+    body = await json_object(request)
+    op = device_from(_ref(request, workspace_id, ref), body)
+    return await _apply(request, workspace_id, op, "add_device")
+
+
+@router.delete("/api/v1/customers/{ref}/devices/{token}", summary="Delete a device")
+async def delete_device(
+    request: Request, ref: str, token: str, workspace_id: int = Workspace
+) -> JsonAnswer:
+    op = DeleteDevice(_ref(request, workspace_id, ref), segment(token))
+    return await _apply(request, workspace_id, op, "delete_device")
+
+
+@router.post("/api/v1/customers/{ref}/suppress", summary="Suppress: delete and block a person")
+async def suppress(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
+    return await _apply(
+        request, workspace_id, Suppress(_ref(request, workspace_id, ref)), "suppress"
+    )
+
+
+@router.post("/api/v1/customers/{ref}/unsuppress", summary="Lift a suppression")
+async def unsuppress(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
+    op = Unsuppress(_ref(request, workspace_id, ref))
+    return await _apply(request, workspace_id, op, "unsuppress")
+
+
+def merge_side(body: dict[str, Any], side: str, mode: IdentifierMode) -> Ref:
+    value = body.get(side)
+    if not isinstance(value, dict) or len(value) != 1:
+        raise MergeRefused(f"{side} must be an object with exactly one of id, email or cio_id")
+    ((kind, raw),) = value.items()
+    if kind not in ("id", "email", "cio_id"):
+        raise MergeRefused(f"{side} must be identified by id, email or cio_id, not '{kind}'")
+    ref = typed_reference(kind, raw, mode)
+    if not hasattr(ref, "kind"):
+        raise MergeRefused(f"{side}.{kind} must not be empty")
+    return ref
+
+
+@router.post("/api/v1/merge_customers", summary="Merge two people")
+async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
+    body = await json_object(request)
+    mode = _mode(request, workspace_id)
+    op = Merge(merge_side(body, "primary", mode), merge_side(body, "secondary", mode))
+    return await _apply(request, workspace_id, op, "merge")
+
+
+async def _metric(request: Request, workspace_id: int, kind: str) -> JsonAnswer:
+    body = await json_object(request)
+    if serialised_size(body) > 100_000:
+        raise InvalidInput("a metric body cannot be longer than 100000 bytes")
+    for key in ("delivery_id", "event"):
+        if kind == "metric" and not isinstance(body.get(key), str):
+            raise InvalidInput(f"{key} is required", field=key)
+    op = WorkspaceActivity(kind, body.get("event") or body.get("event_type"), body)
+    return await _apply(request, workspace_id, op, kind)
+
+
+@router.post("/api/v1/metrics", summary="Report a delivery metric (recorded as activity)")
+async def metrics(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
+    return await _metric(request, workspace_id, "metric")
+
+
+@router.post("/api/v1/push/events", summary="Report a push metric (recorded as activity)")
+async def push_events(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
+    return await _metric(request, workspace_id, "push_metric")
+
+
+@router.get("/api/v1/accounts/region", summary="Where this workspace's API lives")
+async def region(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
+    return JsonAnswer(
+        {"url": request.app.state.public_url, "region": "us", "environment_id": workspace_id}
+    )
+
+
+@router.get("/auth", summary="Check Track API credentials")
+async def auth(workspace_id: int = Workspace) -> JsonAnswer:
+    return JsonAnswer({"meta": {"message": "Authorized"}})

@@ -1,0 +1,73 @@
+"""Wiring: settings, the system (database, writer, services) and the HTTP routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from roster import __version__
+from roster.api import app_api, errors, health, noop, track_v1
+from roster.api.paths import RawPathRouting
+from roster.services.system import System
+from roster.settings import Settings
+
+log = logging.getLogger("roster")
+
+
+async def _upkeep(system: System, every: int) -> None:
+    while True:
+        try:
+            removed = await asyncio.to_thread(system.upkeep.run)
+            if removed:
+                log.info("upkeep removed %d expired anonymous events", removed)
+        except Exception:  # upkeep must never take the server down
+            log.exception("upkeep failed; trying again later")
+        await asyncio.sleep(every)
+
+
+def create_app(settings: Settings | None = None, system: System | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = system or System.open(
+            settings.database_url,
+            settings.data_dir,
+            settings.secret_key,
+            settings.sqlite_synchronous,
+            settings.writer_batch,
+        )
+        app.state.system = opened
+        task = asyncio.create_task(_upkeep(opened, settings.upkeep_interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+            if system is None:  # a system handed in belongs to the caller
+                await asyncio.to_thread(opened.close)
+
+    app = FastAPI(
+        title="roster",
+        version=__version__,
+        description="A self-hosted people & events store that speaks Customer.io's and "
+        "Segment's APIs.",
+        lifespan=lifespan,
+    )
+    app.state.public_url = settings.base_url()
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(track_v1.router)
+    app.include_router(app_api.router)
+    if settings.noop_endpoint:
+        app.include_router(noop.router)
+    app.add_middleware(RawPathRouting)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` worker processes: settings come from ROSTER_*."""
+    return create_app(Settings())

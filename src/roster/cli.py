@@ -1,0 +1,231 @@
+"""The command line (WIRE.md §6: a contract that outside tests drive)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from roster import logs
+from roster.domain.errors import RosterError
+from roster.domain.identifiers import IdentifierMode
+from roster.services.system import System
+from roster.settings import Settings
+
+app = typer.Typer(
+    help="roster: people & events that speak Customer.io and Segment.", no_args_is_help=True
+)
+workspaces_app = typer.Typer(help="Create and list workspaces.", no_args_is_help=True)
+app.add_typer(workspaces_app, name="workspaces")
+
+out = Console()
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="ROSTER_DATABASE_URL",
+        help="sqlite:///PATH or postgresql://USER@HOST/DB (default sqlite:///./roster.db).",
+    ),
+]
+
+
+def _settings(database_url: str | None, **overrides: Any) -> Settings:
+    values = {key: value for key, value in overrides.items() if value is not None}
+    if database_url:
+        values["database_url"] = database_url
+    return Settings(**values)
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    if hint:
+        err.print(hint)
+    raise typer.Exit(2)
+
+
+def _open(settings: Settings) -> System:
+    try:
+        return System.open(
+            settings.database_url,
+            settings.data_dir,
+            settings.secret_key,
+            settings.sqlite_synchronous,
+        )
+    except RosterError as error:
+        _fail(error.message)
+        raise
+    except Exception as error:
+        _fail(
+            f"cannot open the database {settings.database_url}: {error}",
+            "Check --database-url / ROSTER_DATABASE_URL, and that the server is running.",
+        )
+        raise
+
+
+def _ensure_demo(system: System, settings: Settings) -> None:
+    """`make run`: a demo workspace on first start, its credentials kept for the user."""
+    path = settings.data_dir / "demo.json"
+    if any(w["name"] == "demo" for w in system.workspaces.list()):
+        if path.exists():
+            out.print(f"Demo workspace credentials: {path}")
+        return
+    created = system.workspaces.create("demo")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(created, handle, indent=2)
+    out.print(
+        f"[bold]Created the demo workspace.[/] Its credentials (shown this once, kept in {path}):"
+    )
+    out.print_json(data=created)
+
+
+@app.command()
+def serve(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Server processes (more than 1 needs PostgreSQL).")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
+    tls_self_signed: Annotated[
+        bool, typer.Option("--tls-self-signed", help="HTTPS with a generated certificate.")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create a 'demo' workspace on first start.")
+    ] = False,
+) -> None:
+    """Apply migrations and serve the APIs; stops cleanly on Ctrl-C or SIGTERM."""
+    import uvicorn
+
+    settings = _settings(
+        database_url,
+        host=host,
+        port=port,
+        workers=workers,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_self_signed=tls_self_signed or None,
+    )
+    if settings.workers < 1:
+        _fail("--workers must be at least 1")
+    if settings.workers > 1 and settings.is_sqlite:
+        _fail(
+            "--workers above 1 needs PostgreSQL: SQLite has a single writer.",
+            "Use --database-url postgresql://USER@HOST/DB, or run one worker.",
+        )
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        _fail("--tls-cert and --tls-key go together")
+    logs.configure(settings.log_level, settings.log_format)
+    system = _open(settings)
+    try:
+        if demo:
+            _ensure_demo(system, settings)
+    finally:
+        system.close()
+
+    cert, key = settings.tls_cert, settings.tls_key
+    if settings.tls_self_signed and cert is None:
+        from roster.tls import self_signed
+
+        cert, key = self_signed(settings.data_dir / "tls", settings.host)
+        out.print(f"Self-signed certificate: {cert} (trust it with REQUESTS_CA_BUNDLE={cert})")
+    # Worker processes read their settings from the environment.
+    os.environ["ROSTER_DATABASE_URL"] = settings.database_url
+    os.environ["ROSTER_DATA_DIR"] = str(settings.data_dir)
+    os.environ["ROSTER_PUBLIC_URL"] = settings.base_url()
+    os.environ["ROSTER_PORT"] = str(settings.port)
+    os.environ["ROSTER_HOST"] = settings.host
+    if cert is not None:
+        os.environ["ROSTER_TLS_CERT"] = str(cert)
+        os.environ["ROSTER_TLS_KEY"] = str(key)
+    out.print(
+        f"[bold green]roster is serving[/] at {settings.base_url()}  "
+        f"(API docs: {settings.base_url()}/docs, health: {settings.base_url()}/healthz)"
+    )
+    sys.stdout.flush()
+    uvicorn.run(
+        "roster.app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
+        log_config=None,
+        timeout_graceful_shutdown=30,
+    )
+
+
+@workspaces_app.command("create")
+def workspaces_create(
+    name: Annotated[str, typer.Argument(help="The workspace's name.")],
+    database_url: DatabaseUrl = None,
+    identifiers: Annotated[
+        IdentifierMode,
+        typer.Option("--identifiers", help="email_or_id (default) or id_only."),
+    ] = IdentifierMode.EMAIL_OR_ID,
+    allow_email_update_by_id: Annotated[
+        bool,
+        typer.Option(
+            "--allow-email-update-by-id", help="Let an id reference change a person's email."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create a workspace and print its credentials (shown only this once)."""
+    system = _open(_settings(database_url))
+    try:
+        created = system.workspaces.create(name, identifiers, allow_email_update_by_id)
+    except RosterError as error:
+        _fail(error.message)
+        return
+    finally:
+        system.close()
+    if as_json:
+        sys.stdout.write(json.dumps(created) + "\n")
+        return
+    table = Table(title=f"Workspace '{name}' (keep these: they are not shown again)")
+    table.add_column("credential")
+    table.add_column("value")
+    for key, value in created.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@workspaces_app.command("list")
+def workspaces_list(
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List workspaces and their settings (never their keys)."""
+    system = _open(_settings(database_url))
+    try:
+        rows = system.workspaces.list()
+    finally:
+        system.close()
+    if as_json:
+        sys.stdout.write(json.dumps(rows) + "\n")
+        return
+    table = Table(title="Workspaces")
+    for column in ("workspace_id", "name", "identifier_mode", "site_id"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(str(row[column]) for column in ("workspace_id", "name", "identifier_mode", "site_id"))
+        )
+    out.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Pure identity rules: operations, people, merge, limits, errors. No I/O here."""

@@ -1,0 +1,171 @@
+"""What applying one call needs: the store, the workspace, the clock, and what it has said."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.domain.errors import Conflict, ConflictError
+from roster.domain.identifiers import Given, Reference, normalise, suppression_hash
+from roster.domain.people import Activity, Note, Person
+from roster.domain.store import Store
+from roster.domain.workspace import WorkspaceRules
+
+Clock = Callable[[], float]
+IdMaker = Callable[[], str]
+
+
+def new_cio_id() -> str:
+    """12 random hex characters (48 bits): short, lowercase, and not guessable."""
+    return secrets.token_hex(6)
+
+
+@dataclass
+class Outcome:
+    """What a call did: the person it ended on, and what the logs should say."""
+
+    cio_id: str | None = None
+    created: bool = False
+    notes: list[Note] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    store: Store
+    rules: WorkspaceRules
+    clock: Clock
+    make_cio_id: IdMaker = new_cio_id
+    strict: bool = False
+    outcome: Outcome = field(default_factory=Outcome)
+    _now: float | None = None
+
+    @property
+    def now(self) -> float:
+        if self._now is None:
+            self._now = self.clock()
+        return self._now
+
+    # -- finding people ---------------------------------------------------------------------------
+
+    def find(self, ref: Reference) -> Person | None:
+        """The person a reference means, if any; a cio_ reference falls back to an id (I2.1)."""
+        if ref.kind == "cio_id":
+            person = self.store.person_by_cio_id(ref.value)
+            if person is None:
+                person = self.store.person_by_identifier("id", ref.raw)
+            return person
+        if ref.kind == "email" and not self.rules.emails_identify:
+            return None
+        return self.store.person_by_identifier(ref.kind, normalise(ref.kind, ref.value))
+
+    def owner(self, kind: str, value: str) -> int | None:
+        return self.store.identifier_owner(kind, normalise(kind, value))
+
+    def create_person(self, id_: str | None = None, email: str | None = None) -> Person:
+        cio_id = self.make_cio_id()
+        while self.store.cio_id_taken(cio_id):
+            cio_id = self.make_cio_id()
+        person = self.store.add_person(
+            Person(
+                pk=None,
+                cio_id=cio_id,
+                created_in_roster_at=int(self.now),
+                updated_at=self.now,
+            )
+        )
+        self.outcome.created = True
+        self.activity(person, "profile_create")
+        if id_ is not None:
+            self.assign(person, "id", id_)
+        if email is not None:
+            self.assign(person, "email", email)
+        # Events, devices and aliases create people without saving them afterwards: the display
+        # id/email set by assign() must reach the person's row here.
+        self.store.save_person(person)
+        return person
+
+    def assign(self, person: Person, kind: str, value: str) -> None:
+        """Give the person an identifier it does not have yet (or a new value of it)."""
+        assert person.pk is not None
+        before = getattr(person, kind)
+        if kind == "email" and not self.rules.emails_identify:
+            person.email = value
+        else:
+            if before is not None:
+                self.store.remove_identifier(kind, normalise(kind, before))
+            self.store.set_identifier(kind, normalise(kind, value), person.pk)
+            setattr(person, kind, value)
+        self.activity(person, "attribute_change", kind, {"from": before, "to": value})
+
+    def unassign(self, person: Person, kind: str) -> None:
+        before = getattr(person, kind)
+        if before is None:
+            return
+        if kind == "id" or self.rules.emails_identify:
+            self.store.remove_identifier(kind, normalise(kind, before))
+        setattr(person, kind, None)
+        self.activity(person, "attribute_change", kind, {"from": before, "to": None})
+
+    # -- what the logs say ------------------------------------------------------------------------
+
+    def activity(
+        self,
+        person: Person | None,
+        type_: str,
+        name: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.store.add_activity(
+            Activity(
+                type=type_,
+                timestamp=self.now,
+                person_pk=person.pk if person else None,
+                cio_id=person.cio_id if person else None,
+                name=name,
+                data=data,
+            )
+        )
+
+    def failed(self, person: Person, attribute: str, value: Any, reason: str) -> None:
+        self.activity(
+            person, "failed_attribute_change", attribute, {"value": value, "reason": reason}
+        )
+
+    def conflict(self, person: Person, kind: str, value: str, holder_pk: int) -> None:
+        holder = self.store.person_by_pk(holder_pk)
+        held_by = holder.cio_id if holder else "?"
+        self.outcome.conflicts.append(Conflict(kind, value, person.cio_id, held_by))
+        self.failed(
+            person,
+            kind,
+            value,
+            "The identifier is already associated with a different profile.",
+        )
+
+    def note(self, reason: str, identifier_hash: str | None = None) -> None:
+        self.outcome.notes.append(Note(reason, identifier_hash))
+
+    def note_blocked(self, field_name: str, given: Given | None) -> None:
+        if given is not None and given.blocked is not None:
+            self.note(
+                f"{field_name} '{given.blocked}' was ignored: it is a blocked placeholder value"
+            )
+
+    def finish(self) -> Outcome:
+        """Strict mode: a remaining conflict rejects the whole call (I5.2)."""
+        if self.outcome.conflicts and (self.strict or self.rules.strict_conflicts):
+            raise ConflictError(self.outcome.conflicts)
+        return self.outcome
+
+    # -- suppression ------------------------------------------------------------------------------
+
+    def hash(self, kind: str, value: str) -> str:
+        return suppression_hash(self.rules.suppression_secret, kind, value)
+
+    def suppressed(self, pairs: list[tuple[str, str | None]]) -> str | None:
+        """The hash of the first suppressed identifier among (kind, value) pairs, if any."""
+        hashes = [self.hash(kind, value) for kind, value in pairs if value]
+        return self.store.suppressed(hashes) if hashes else None

@@ -1,0 +1,90 @@
+"""The one tree of roster's errors. Exceptions carry data, never HTTP.
+
+    RosterError
+    ├── InvalidInput            a call is malformed (field, message)
+    │   ├── LimitExceeded       a Customer.io limit is crossed (attribute, limit)
+    │   └── NotAnIdentifier     email used as a reference in an id_only workspace
+    ├── ConflictError           strict mode: an identifier belongs to someone else
+    ├── MergeRefused            a merge cannot happen (reason)
+    ├── UnmergeRefused          an unmerge cannot happen (reason)
+    ├── NotFound                a person, object or export does not exist
+    ├── Unauthorized            missing or wrong credentials
+    └── SettingRefused          a workspace setting cannot change now (holders)
+
+api/errors.py is the one place where these become status codes and bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RosterError(Exception):
+    """Base of every error roster raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(RosterError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class LimitExceeded(InvalidInput):
+    def __init__(self, message: str, attribute: str | None, limit: int) -> None:
+        super().__init__(message, field=attribute)
+        self.attribute = attribute
+        self.limit = limit
+
+
+class NotAnIdentifier(InvalidInput):
+    def __init__(self, field: str = "email") -> None:
+        super().__init__(f"{field} is not an identifier in this workspace", field=field)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An identifier that a call wanted for one person but another person holds."""
+
+    kind: str
+    value: str
+    wanted_by: str  # cio_id of the person the call was about
+    held_by: str  # cio_id of the person holding the value
+
+
+class ConflictError(RosterError):
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        first = conflicts[0]
+        super().__init__(
+            f"The identifier {first.kind} '{first.value}' is already associated with a "
+            f"different profile (cio_{first.held_by}), not cio_{first.wanted_by}."
+        )
+        self.conflicts = conflicts
+
+
+class MergeRefused(RosterError):
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class UnmergeRefused(RosterError):
+    pass
+
+
+class NotFound(RosterError):
+    pass
+
+
+class Unauthorized(RosterError):
+    def __init__(self, message: str = "Unauthorized request") -> None:
+        super().__init__(message)
+
+
+class SettingRefused(RosterError):
+    def __init__(self, message: str, holders: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.holders = holders or []

@@ -1,0 +1,98 @@
+"""Customer.io's published limits, checked before anything is written (I4.3, I8.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from roster.domain.errors import InvalidInput, LimitExceeded
+
+ATTRIBUTE_NAME_MAX_BYTES = 150
+ATTRIBUTE_VALUE_MAX_BYTES = 1000
+ATTRIBUTES_PER_CALL = 300
+ATTRIBUTES_PER_PERSON = 300
+EVENT_NAME_MAX_BYTES = 100
+EVENT_DATA_MAX_BYTES = 100_000
+DEVICE_TOKEN_MAX_BYTES = 255
+
+# Names a caller cannot set: roster's own bookkeeping (I4.7).
+RESERVED_EXACT = frozenset({"_created_in_roster_at"})
+RESERVED_PREFIXES = ("_cio", "_roster")
+
+
+def serialised_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode())
+    try:
+        return len(orjson.dumps(value))
+    except TypeError as error:  # pragma: no cover - bodies come from JSON, so this is defence
+        raise InvalidInput(f"value cannot be stored as JSON: {error}") from error
+
+
+def check_attribute(name: str, value: Any) -> None:
+    if len(name.encode()) > ATTRIBUTE_NAME_MAX_BYTES:
+        raise LimitExceeded(
+            f"attribute name '{name[:40]}...' cannot be longer than "
+            f"{ATTRIBUTE_NAME_MAX_BYTES} bytes",
+            attribute=name,
+            limit=ATTRIBUTE_NAME_MAX_BYTES,
+        )
+    if name in RESERVED_EXACT or name.startswith(RESERVED_PREFIXES):
+        raise InvalidInput(f"attribute '{name}' is reserved and cannot be set", field=name)
+    if value is not None and serialised_size(value) > ATTRIBUTE_VALUE_MAX_BYTES:
+        raise LimitExceeded(
+            f"value for attribute '{name}' cannot be longer than {ATTRIBUTE_VALUE_MAX_BYTES} bytes",
+            attribute=name,
+            limit=ATTRIBUTE_VALUE_MAX_BYTES,
+        )
+
+
+def check_attributes(attributes: dict[str, Any]) -> None:
+    if len(attributes) > ATTRIBUTES_PER_CALL:
+        raise LimitExceeded(
+            f"a call cannot carry more than {ATTRIBUTES_PER_CALL} attributes "
+            f"(this one has {len(attributes)})",
+            attribute=None,
+            limit=ATTRIBUTES_PER_CALL,
+        )
+    for name, value in attributes.items():
+        check_attribute(name, value)
+
+
+def check_person_size(count: int) -> None:
+    if count > ATTRIBUTES_PER_PERSON:
+        raise LimitExceeded(
+            f"a person cannot have more than {ATTRIBUTES_PER_PERSON} attributes "
+            f"(this call would make {count})",
+            attribute=None,
+            limit=ATTRIBUTES_PER_PERSON,
+        )
+
+
+def check_event(name: str, data: dict[str, Any]) -> None:
+    if not name:
+        raise InvalidInput("event name is required", field="name")
+    if len(name.encode()) > EVENT_NAME_MAX_BYTES:
+        raise LimitExceeded(
+            f"event name cannot be longer than {EVENT_NAME_MAX_BYTES} bytes",
+            attribute="name",
+            limit=EVENT_NAME_MAX_BYTES,
+        )
+    if serialised_size(data) > EVENT_DATA_MAX_BYTES:
+        raise LimitExceeded(
+            f"event data cannot be longer than {EVENT_DATA_MAX_BYTES} bytes",
+            attribute="data",
+            limit=EVENT_DATA_MAX_BYTES,
+        )
+
+
+def check_device_token(token: str) -> None:
+    if not token:
+        raise InvalidInput("device id is required", field="device.id")
+    if len(token.encode()) > DEVICE_TOKEN_MAX_BYTES:
+        raise LimitExceeded(
+            f"device id cannot be longer than {DEVICE_TOKEN_MAX_BYTES} bytes",
+            attribute="device.id",
+            limit=DEVICE_TOKEN_MAX_BYTES,
+        )

@@ -1,0 +1,146 @@
+"""The operations every wire protocol is translated into. One word per concept: a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.domain.identifiers import NOT_GIVEN, Given, Reference
+
+JSON = Any
+Ref = Reference | Given  # a Given here is a reference that was "not given" (I1.6)
+
+
+@dataclass(frozen=True)
+class Identify:
+    reference: Ref
+    attributes: dict[str, JSON] = field(default_factory=dict)
+    body_id: Given | None = None  # None: the key was absent; Given(None): null, "" or blocked
+    body_email: Given | None = None
+    id_null: bool = False  # "id": null/"" was sent: removal through a cio_ reference (I5.6)
+    email_null: bool = False
+    anonymous_id: Given = NOT_GIVEN
+    timestamp: float | None = None  # _timestamp (I4.8)
+    update_only: bool = False  # _update: true (I3.5)
+    relationships: tuple[Relationship, ...] = ()
+
+
+@dataclass(frozen=True)
+class Relationship:
+    object_type_id: str
+    object_id: str
+    attributes: dict[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrackEvent:
+    """An event for a person (reference given) or an anonymous one (I7.1)."""
+
+    reference: Ref
+    name: str
+    type: str = "event"
+    data: dict[str, JSON] = field(default_factory=dict)
+    event_id: str | None = None
+    timestamp: float | None = None
+    anonymous_id: Given = NOT_GIVEN
+
+
+@dataclass(frozen=True)
+class WorkspaceActivity:
+    """Something recorded for the workspace, not a person: invites, delivery metrics."""
+
+    type: str
+    name: str | None = None
+    data: dict[str, JSON] = field(default_factory=dict)
+    timestamp: float | None = None
+
+
+@dataclass(frozen=True)
+class AddDevice:
+    reference: Ref
+    token: str
+    platform: str
+    last_used: int | None = None
+    attributes: dict[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeleteDevice:
+    reference: Ref
+    token: str
+
+
+@dataclass(frozen=True)
+class DeletePerson:
+    reference: Ref
+
+
+@dataclass(frozen=True)
+class Suppress:
+    reference: Ref
+
+
+@dataclass(frozen=True)
+class Unsuppress:
+    reference: Ref
+
+
+@dataclass(frozen=True)
+class Merge:
+    primary: Ref
+    secondary: Ref
+
+
+@dataclass(frozen=True)
+class Alias:
+    """Segment alias: merge previous into user, or link previous as an anonymous id (I6.6)."""
+
+    user: Ref
+    previous: str
+
+
+Operation = (
+    Identify
+    | TrackEvent
+    | WorkspaceActivity
+    | AddDevice
+    | DeleteDevice
+    | DeletePerson
+    | Suppress
+    | Unsuppress
+    | Merge
+    | Alias
+)
+
+
+def _given(kind: str, given: Given | None) -> list[tuple[str, str]]:
+    return [(kind, given.value)] if given is not None and given.value is not None else []
+
+
+def _ref(ref: Ref) -> list[tuple[str, str]]:
+    return [(ref.kind, ref.value)] if isinstance(ref, Reference) else []
+
+
+def named_identifiers(op: Operation) -> list[tuple[str, str]]:
+    """Every (kind, value) an operation names: what concurrent writers must take turns on.
+    Values are as sent; the caller normalises them."""
+    match op:
+        case Identify():
+            return [
+                *_ref(op.reference),
+                *_given("id", op.body_id),
+                *_given("email", op.body_email),
+                *_given("anonymous_id", op.anonymous_id),
+            ]
+        case TrackEvent():
+            return [*_ref(op.reference), *_given("anonymous_id", op.anonymous_id)]
+        case AddDevice() | DeleteDevice():
+            return [*_ref(op.reference), ("device", op.token)]
+        case DeletePerson() | Suppress() | Unsuppress():
+            return _ref(op.reference)
+        case Merge():
+            return [*_ref(op.primary), *_ref(op.secondary)]
+        case Alias():
+            previous = [(kind, op.previous) for kind in ("id", "email", "anonymous_id")]
+            return [*_ref(op.user), *previous]
+    return []

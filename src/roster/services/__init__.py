@@ -1,0 +1,1 @@
+"""Use cases: apply operations, look people up, manage workspaces, keep the store tidy."""

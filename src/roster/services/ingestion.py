@@ -1,0 +1,111 @@
+"""Apply a request's operations through the writer, and log what was ignored or dropped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from roster.domain.context import Clock, Context, IdMaker, Outcome, new_cio_id
+from roster.domain.engine import apply
+from roster.domain.errors import RosterError
+from roster.domain.identifiers import normalise
+from roster.domain.operations import Operation, named_identifiers
+from roster.storage.writer import Transaction, Writer, lock_key
+
+
+@dataclass(frozen=True)
+class Message:
+    """One operation with what the ingestion log should say about where it came from."""
+
+    op: Operation
+    type: str | None = None
+    message_id: str | None = None
+
+
+Result = Outcome | RosterError
+
+
+class Ingestion:
+    def __init__(self, writer: Writer, clock: Clock = time.time, make_cio_id: IdMaker = new_cio_id):
+        self.writer = writer
+        self.clock = clock
+        self.make_cio_id = make_cio_id
+
+    def _keys(self, workspace_id: int, messages: Sequence[Message]) -> tuple[int, ...]:
+        return tuple(
+            lock_key(workspace_id, kind, normalise(kind, value))
+            for message in messages
+            for kind, value in named_identifiers(message.op)
+        )
+
+    def _work(
+        self,
+        workspace_id: int,
+        messages: Sequence[Message],
+        door: str,
+        strict: bool,
+        isolate: bool,
+    ):  # type: ignore[no-untyped-def]
+        def work(tx: Transaction) -> list[Result]:
+            rules = tx.rules(workspace_id)
+            store = tx.store(workspace_id)
+            results: list[Result] = []
+            for message in messages:
+                ctx = Context(store, rules, self.clock, self.make_cio_id, strict)
+                if isolate:
+                    try:
+                        with tx.savepoint():
+                            outcome = apply(ctx, message.op)
+                    except RosterError as error:
+                        tx.log(workspace_id, door, error.message, message.type, message.message_id)
+                        results.append(error)
+                        continue
+                else:
+                    outcome = apply(ctx, message.op)
+                for note in outcome.notes:
+                    tx.log(
+                        workspace_id,
+                        door,
+                        note.reason,
+                        message.type,
+                        message.message_id,
+                        note.identifier_hash,
+                    )
+                results.append(outcome)
+            return results
+
+        return work
+
+    async def apply(
+        self,
+        workspace_id: int,
+        messages: Sequence[Message],
+        door: str,
+        strict: bool = False,
+        isolate: bool = False,
+    ) -> list[Result]:
+        """Apply in order, acknowledged after commit. Without `isolate` the first error
+        rejects the whole request (nothing written) and is raised; with it, each message
+        succeeds or fails alone and failures come back in the list (and in the log)."""
+        work = self._work(workspace_id, messages, door, strict, isolate)
+        results: list[Result] = await self.writer.run(work, self._keys(workspace_id, messages))
+        return results
+
+    def apply_sync(
+        self,
+        workspace_id: int,
+        messages: Sequence[Message],
+        door: str,
+        strict: bool = False,
+        isolate: bool = False,
+    ) -> list[Result]:
+        work = self._work(workspace_id, messages, door, strict, isolate)
+        results: list[Result] = self.writer.run_sync(work, self._keys(workspace_id, messages))
+        return results
+
+    async def one(self, workspace_id: int, message: Message, door: str, strict: bool) -> Outcome:
+        """A single-operation call (Track API): errors are raised, the outcome returned."""
+        (outcome,) = await self.apply(workspace_id, [message], door, strict)
+        assert isinstance(outcome, Outcome)
+        return outcome

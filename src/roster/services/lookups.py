@@ -1,0 +1,102 @@
+"""The read side: people, their events, devices and activities, as the App API asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.domain.errors import NotFound
+from roster.domain.identifiers import IdentifierMode, Reference, fold_email, normalise
+from roster.domain.people import Activity, Device, Event, Person
+from roster.storage.reads import Reader
+
+
+@dataclass
+class PersonView:
+    person: Person
+    devices: list[Device] = field(default_factory=list)
+    anonymous_ids: list[str] = field(default_factory=list)
+    relationships: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Lookups:
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def find(self, workspace_id: int, ref: Reference) -> Person | None:
+        """The person a reference means (I2), without creating anyone."""
+        if ref.kind == "cio_id":
+            return self.reader.person(workspace_id, "cio_id", ref.value) or self.reader.person(
+                workspace_id, "id", ref.raw
+            )
+        return self.reader.person(workspace_id, ref.kind, normalise(ref.kind, ref.value))
+
+    def get(self, workspace_id: int, ref: Reference) -> Person:
+        person = self.find(workspace_id, ref)
+        if person is None:
+            raise NotFound(f"no person with {ref.kind} '{ref.value}'")
+        return person
+
+    def view(self, workspace_id: int, ref: Reference) -> PersonView:
+        person = self.get(workspace_id, ref)
+        assert person.pk is not None
+        return PersonView(
+            person=person,
+            devices=self.reader.devices(workspace_id, person.pk),
+            anonymous_ids=self.reader.anonymous_ids(workspace_id, person.pk),
+            relationships=self.reader.relationships(workspace_id, person.pk),
+        )
+
+    def with_email(self, workspace_id: int, email: str) -> list[Person]:
+        return self.reader.people_with_email(workspace_id, fold_email(email))
+
+    def people(self, workspace_id: int) -> list[Person]:
+        return self.reader.people(workspace_id)
+
+    def events(self, workspace_id: int, cio_id: str | None) -> list[Event]:
+        if cio_id is None:
+            return self.reader.events(workspace_id, None)
+        person = self.reader.person(workspace_id, "cio_id", cio_id)
+        return self.reader.events(workspace_id, person.pk) if person and person.pk else []
+
+    def devices(self, workspace_id: int, cio_id: str) -> list[Device]:
+        person = self.reader.person(workspace_id, "cio_id", cio_id)
+        return self.reader.devices(workspace_id, person.pk) if person and person.pk else []
+
+    def anonymous_ids(self, workspace_id: int, cio_id: str) -> list[str]:
+        person = self.reader.person(workspace_id, "cio_id", cio_id)
+        return self.reader.anonymous_ids(workspace_id, person.pk) if person and person.pk else []
+
+    def activities(
+        self,
+        workspace_id: int,
+        ref: Reference,
+        type_: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+        deleted: bool = False,
+    ) -> tuple[Person | None, list[Activity]]:
+        """A person's activities newest first; with `deleted`, what is left of a deleted
+        person (its profile_delete entry), found by cio_id."""
+        if deleted:
+            if ref.kind != "cio_id":
+                raise NotFound("deleted people are found by a cio_ reference only")
+            found = self.reader.activities(workspace_id, None, ref.value, type_, offset, limit)
+            if not found and offset == 0:
+                raise NotFound(f"no deleted person with cio_id '{ref.value}'")
+            return None, found
+        person = self.get(workspace_id, ref)
+        return person, self.reader.activities(
+            workspace_id, person.pk, person.cio_id, type_, offset, limit
+        )
+
+    def suppressed(self, workspace_id: int, hash_: str) -> bool:
+        return self.reader.is_suppressed(workspace_id, hash_)
+
+    def ingestion_log(
+        self, workspace_id: int, after: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return self.reader.ingestion_log(workspace_id, after, limit)
+
+    def mode(self, workspace_id: int) -> IdentifierMode:
+        return IdentifierMode(self.reader.workspace_mode(workspace_id))

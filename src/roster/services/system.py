@@ -1,0 +1,60 @@
+"""Everything a running roster holds, opened and closed in one place."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from roster.domain.context import Clock, IdMaker, new_cio_id
+from roster.services.ingestion import Ingestion
+from roster.services.lookups import Lookups
+from roster.services.upkeep import Upkeep
+from roster.services.workspaces import Workspaces
+from roster.storage import migrate
+from roster.storage.database import Database, connect, ping
+from roster.storage.reads import Reader
+from roster.storage.vault import Vault, load_or_create_key
+from roster.storage.writer import Writer
+
+
+@dataclass
+class System:
+    database: Database
+    writer: Writer
+    ingestion: Ingestion
+    lookups: Lookups
+    workspaces: Workspaces
+    upkeep: Upkeep
+
+    @classmethod
+    def open(
+        cls,
+        database_url: str,
+        data_dir: Path,
+        secret_key: str | None = None,
+        sqlite_synchronous: str = "NORMAL",
+        writer_batch: int = 512,
+        clock: Clock = time.time,
+        make_cio_id: IdMaker = new_cio_id,
+    ) -> System:
+        database = connect(database_url, sqlite_synchronous)
+        migrate.upgrade(database.writer)
+        vault = Vault(load_or_create_key(secret_key, data_dir))
+        writer = Writer(database, vault, max_batch=writer_batch)
+        writer.start()
+        return cls(
+            database=database,
+            writer=writer,
+            ingestion=Ingestion(writer, clock, make_cio_id),
+            lookups=Lookups(Reader(database)),
+            workspaces=Workspaces(database, writer, vault),
+            upkeep=Upkeep(writer, clock),
+        )
+
+    def ready(self) -> bool:
+        return ping(self.database.reader) and migrate.is_current(self.database.reader)
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.database.dispose()

@@ -1,0 +1,166 @@
+"""Workspaces: create, list, authenticate (with a small cache), change settings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from roster.domain.errors import InvalidInput, NotFound, SettingRefused, Unauthorized
+from roster.domain.identifiers import IdentifierMode, looks_like_email
+from roster.storage import workspaces as rows
+from roster.storage.database import Database
+from roster.storage.switch import drop_email_identifiers, emails_blocking_switch
+from roster.storage.vault import Vault, key_hash
+from roster.storage.writer import Transaction, Writer
+
+_CACHE_SECONDS = 10.0
+SETTINGS = (
+    "identifier_mode",
+    "allow_email_update_by_id",
+    "auto_merge",
+    "strict_conflicts",
+    "anonymous_retention_days",
+)
+
+
+class Workspaces:
+    def __init__(self, database: Database, writer: Writer, vault: Vault) -> None:
+        self._database = database
+        self._writer = writer
+        self._vault = vault
+        self._keys: dict[tuple[str, str], tuple[int, float]] = {}
+
+    # -- create and list --------------------------------------------------------------------------
+
+    def create(
+        self,
+        name: str,
+        identifier_mode: IdentifierMode = IdentifierMode.EMAIL_OR_ID,
+        allow_email_update_by_id: bool = False,
+    ) -> dict[str, Any]:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput("a workspace name needs 1 to 200 characters", field="name")
+
+        def work(tx: Transaction) -> dict[str, Any]:
+            if rows.by_name(tx.connection, name) is not None:
+                raise InvalidInput(f"a workspace named '{name}' already exists", field="name")
+            return rows.create(
+                tx.connection, self._vault, name, identifier_mode, allow_email_update_by_id
+            )
+
+        created: dict[str, Any] = self._writer.run_sync(work)
+        return created
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._database.reader.connect() as connection:
+            return [asdict(row) for row in rows.all_rows(connection)]
+
+    def get(self, workspace_id: int) -> dict[str, Any]:
+        with self._database.reader.connect() as connection:
+            row = rows.by_id(connection, workspace_id)
+        if row is None:
+            raise NotFound(f"no workspace {workspace_id}")
+        return asdict(row)
+
+    def named(self, name: str | None) -> dict[str, Any]:
+        """The workspace called `name`; with no name, the only one there is."""
+        everything = self.list()
+        if name is None:
+            if len(everything) == 1:
+                return everything[0]
+            if not everything:
+                raise NotFound(
+                    "there is no workspace yet: create one with 'roster workspaces create'"
+                )
+            names = ", ".join(w["name"] for w in everything)
+            raise InvalidInput(f"several workspaces exist ({names}): choose one with --workspace")
+        for workspace in everything:
+            if workspace["name"] == name:
+                return workspace
+        raise NotFound(f"no workspace named '{name}'")
+
+    # -- credentials ------------------------------------------------------------------------------
+
+    def _cached(self, kind: str, secret: str, look_up: Any) -> int:
+        cache_key = (kind, key_hash(secret))
+        hit = self._keys.get(cache_key)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with self._database.reader.connect() as connection:
+            workspace_id = look_up(connection)
+        if workspace_id is None:
+            raise Unauthorized()
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[cache_key] = (workspace_id, now + _CACHE_SECONDS)
+        return int(workspace_id)
+
+    def for_track(self, site_id: str, api_key: str) -> int:
+        return self._cached(
+            "track:" + site_id,
+            api_key,
+            lambda c: rows.workspace_for_site(c, site_id, api_key),
+        )
+
+    def for_app_key(self, key: str) -> int:
+        return self._cached("app", key, lambda c: rows.workspace_for_key(c, "app_api_key", key))
+
+    def for_write_key(self, key: str) -> int:
+        return self._cached("write", key, lambda c: rows.workspace_for_key(c, "write_key", key))
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def change_settings(self, workspace_id: int, **settings: Any) -> dict[str, Any]:
+        unknown = set(settings) - set(SETTINGS)
+        if unknown:
+            raise InvalidInput(f"unknown setting '{sorted(unknown)[0]}'", field=sorted(unknown)[0])
+        if "identifier_mode" in settings:
+            try:
+                settings["identifier_mode"] = IdentifierMode(settings["identifier_mode"])
+            except ValueError as error:
+                raise InvalidInput(
+                    "identifier_mode must be email_or_id or id_only", field="identifier_mode"
+                ) from error
+        days = settings.get("anonymous_retention_days")
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+            raise InvalidInput(
+                "anonymous_retention_days must be a whole number of days, at least 1",
+                field="anonymous_retention_days",
+            )
+
+        def work(tx: Transaction) -> None:
+            current = rows.by_id(tx.connection, workspace_id)
+            if current is None:
+                raise NotFound(f"no workspace {workspace_id}")
+            wanted = settings.get("identifier_mode")
+            if (
+                wanted is IdentifierMode.EMAIL_OR_ID
+                and current.identifier_mode == IdentifierMode.ID_ONLY.value
+            ):
+                self._check_emails_unique(tx, workspace_id)
+            if (
+                wanted is IdentifierMode.ID_ONLY
+                and current.identifier_mode == IdentifierMode.EMAIL_OR_ID.value
+            ):
+                drop_email_identifiers(tx.connection, workspace_id)
+            rows.update_settings(tx.connection, workspace_id, **settings)
+
+        self._writer.run_sync(work)
+        return self.get(workspace_id)
+
+    @staticmethod
+    def _check_emails_unique(tx: Transaction, workspace_id: int) -> None:
+        """I1.4: an id_only workspace becomes email_or_id only when its emails can identify."""
+        shared, invalid = emails_blocking_switch(tx.connection, workspace_id, looks_like_email)
+        if shared or invalid:
+            holders = [f"shared: {email}" for email in shared] + [
+                f"invalid: {email}" for email in invalid
+            ]
+            raise SettingRefused(
+                "this workspace cannot switch to email_or_id while several people share an "
+                "email or an email is invalid",
+                holders=holders,
+            )

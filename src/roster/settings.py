@@ -1,0 +1,87 @@
+"""One Settings object, loaded once from ROSTER_* variables and command-line options.
+Every setting has help text; tests/cli/test_settings_documented.py checks docs/configuration.md
+mentions each one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROSTER_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./roster.db",
+        description="Where people are stored: sqlite:///PATH (default ./roster.db) or "
+        "postgresql://USER@HOST:PORT/DB.",
+    )
+    host: str = Field("127.0.0.1", description="Address `roster serve` listens on.")
+    port: int = Field(8000, description="Port `roster serve` listens on.")
+    workers: int = Field(
+        1, description="Server processes. More than 1 needs PostgreSQL (SQLite has one writer)."
+    )
+    tls_cert: Path | None = Field(None, description="PEM certificate file: serve HTTPS.")
+    tls_key: Path | None = Field(None, description="PEM private key file for --tls-cert.")
+    tls_self_signed: bool = Field(
+        False,
+        description="Serve HTTPS with a self-signed certificate made in the data directory "
+        "(for development and tests).",
+    )
+    data_dir: Path = Field(
+        Path(".roster"),
+        description="Folder for roster's own files: the generated secret key, self-signed "
+        "certificates, demo credentials.",
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key that encrypts stored secrets (webhook secrets, suppression-list keys). "
+        "If unset, one is generated into DATA_DIR/secret.key (mode 0600) on first start.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL roster puts in links it gives out (region answer, exports). "
+        "Default: http(s)://HOST:PORT of the server.",
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL",
+        description="SQLite durability: NORMAL (WAL; an OS crash may lose the last commits) or "
+        "FULL (every commit reaches the disk).",
+    )
+    writer_batch: int = Field(
+        512, description="Most requests one write transaction groups together (group commit)."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Least severe log level written."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Logs as one JSON object a line, or as plain text."
+    )
+    upkeep_interval: int = Field(
+        3600,
+        description="Seconds between upkeep runs (removing never-identified anonymous events "
+        "older than each workspace's anonymous_retention_days).",
+    )
+    noop_endpoint: bool = Field(
+        False,
+        description="Expose PUT /bench/noop/{id}: authenticates and parses like a Track call but "
+        "writes nothing. Used by `make bench` as the baseline.",
+    )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_self_signed or self.tls_cert is not None
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"{scheme}://{host}:{self.port}"

@@ -1,0 +1,223 @@
+"""The read side: look-ups for the App API, the UI and the tests, on the readers' engine
+(SQLite WAL lets them run beside the writer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from roster.domain.people import Activity, Device, Event, Person
+from roster.storage.database import Database
+from roster.storage.sql_store import _PERSON_COLUMNS, person_from_row
+from roster.storage.tables import (
+    activities,
+    devices,
+    events,
+    identifiers,
+    ingestion_log,
+    people,
+    relationships,
+    suppressions,
+    workspaces,
+)
+
+
+class Reader:
+    def __init__(self, database: Database) -> None:
+        self._engine = database.reader
+
+    def _all(self, query: sa.Executable, params: dict[str, Any] | None = None) -> list[Any]:
+        with self._engine.connect() as connection:
+            return list(connection.execute(query, params or {}))
+
+    # -- people -----------------------------------------------------------------------------------
+
+    def person(self, workspace_id: int, kind: str, value: str) -> Person | None:
+        """A live person by cio_id or by identifier row (value already normalised)."""
+        if kind == "cio_id":
+            query = sa.select(*_PERSON_COLUMNS).where(
+                people.c.workspace_id == workspace_id, people.c.cio_id == value
+            )
+        else:
+            query = (
+                sa.select(*_PERSON_COLUMNS)
+                .select_from(identifiers.join(people, people.c.pk == identifiers.c.person_pk))
+                .where(
+                    identifiers.c.workspace_id == workspace_id,
+                    identifiers.c.kind == kind,
+                    identifiers.c.value == value,
+                )
+            )
+        rows = self._all(query)
+        return person_from_row(rows[0]) if rows else None
+
+    def people_with_email(self, workspace_id: int, folded_email: str) -> list[Person]:
+        rows = self._all(
+            sa.select(*_PERSON_COLUMNS)
+            .where(people.c.workspace_id == workspace_id, people.c.email_folded == folded_email)
+            .order_by(people.c.pk)
+        )
+        return [person_from_row(row) for row in rows]
+
+    def people(self, workspace_id: int) -> list[Person]:
+        rows = self._all(
+            sa.select(*_PERSON_COLUMNS)
+            .where(people.c.workspace_id == workspace_id)
+            .order_by(people.c.pk)
+        )
+        return [person_from_row(row) for row in rows]
+
+    def devices(self, workspace_id: int, person_pk: int) -> list[Device]:
+        rows = self._all(
+            sa.select(devices)
+            .where(devices.c.workspace_id == workspace_id, devices.c.person_pk == person_pk)
+            .order_by(devices.c.token)
+        )
+        return [
+            Device(
+                token=row.token,
+                person_pk=row.person_pk,
+                platform=row.platform,
+                last_used=row.last_used,
+                attributes=dict(row.attributes),
+            )
+            for row in rows
+        ]
+
+    def anonymous_ids(self, workspace_id: int, person_pk: int) -> list[str]:
+        rows = self._all(
+            sa.select(identifiers.c.value)
+            .where(
+                identifiers.c.workspace_id == workspace_id,
+                identifiers.c.person_pk == person_pk,
+                identifiers.c.kind == "anonymous_id",
+            )
+            .order_by(identifiers.c.value)
+        )
+        return [row.value for row in rows]
+
+    def relationships(self, workspace_id: int, person_pk: int) -> list[dict[str, Any]]:
+        rows = self._all(
+            sa.select(relationships).where(
+                relationships.c.workspace_id == workspace_id,
+                relationships.c.person_pk == person_pk,
+            )
+        )
+        return [
+            {
+                "object_type_id": row.object_type_id,
+                "object_id": row.object_id,
+                "attributes": dict(row.attributes),
+            }
+            for row in rows
+        ]
+
+    # -- events and activities --------------------------------------------------------------------
+
+    def events(self, workspace_id: int, person_pk: int | None) -> list[Event]:
+        owner = (
+            events.c.person_pk.is_(None) if person_pk is None else events.c.person_pk == person_pk
+        )
+        rows = self._all(
+            sa.select(events)
+            .where(events.c.workspace_id == workspace_id, owner)
+            .order_by(events.c.timestamp, events.c.pk)
+        )
+        return [
+            Event(
+                name=row.name,
+                type=row.type,
+                timestamp=row.timestamp,
+                data=dict(row.data),
+                event_id=row.event_id,
+                person_pk=row.person_pk,
+                anonymous_id=row.anonymous_id,
+                pk=row.pk,
+            )
+            for row in rows
+        ]
+
+    def activities(
+        self,
+        workspace_id: int,
+        person_pk: int | None,
+        cio_id: str,
+        type_: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[Activity]:
+        """A person's activity log newest first: log entries and their events, merged.
+        With person_pk None, the entries left of a deleted person (by its cio_id)."""
+        if person_pk is None:
+            owner = sa.and_(activities.c.cio_id == cio_id, activities.c.person_pk.is_(None))
+        else:
+            owner = activities.c.person_pk == person_pk
+        logged = sa.select(
+            activities.c.pk,
+            activities.c.type,
+            activities.c.name,
+            activities.c.data,
+            activities.c.timestamp,
+            sa.literal(1).label("source"),
+        ).where(activities.c.workspace_id == workspace_id, owner)
+        if type_ is not None:
+            logged = logged.where(activities.c.type == type_)
+        parts: list[sa.Select[Any]] = [logged]
+        if person_pk is not None and type_ in (None, "event", "page", "screen"):
+            happened = sa.select(
+                events.c.pk,
+                events.c.type,
+                events.c.name,
+                events.c.data,
+                events.c.timestamp,
+                sa.literal(0).label("source"),
+            ).where(events.c.workspace_id == workspace_id, events.c.person_pk == person_pk)
+            if type_ is not None:
+                happened = happened.where(events.c.type == type_)
+            parts.append(happened)
+        union = sa.union_all(*parts).subquery()
+        rows = self._all(
+            sa.select(union)
+            .order_by(union.c.timestamp.desc(), union.c.source.desc(), union.c.pk.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [
+            Activity(
+                type=row.type,
+                timestamp=row.timestamp,
+                person_pk=person_pk,
+                cio_id=cio_id,
+                name=row.name,
+                data=row.data,
+                pk=row.pk if row.source else -row.pk,
+            )
+            for row in rows
+        ]
+
+    # -- logs and lists ---------------------------------------------------------------------------
+
+    def is_suppressed(self, workspace_id: int, hash_: str) -> bool:
+        return bool(
+            self._all(
+                sa.select(suppressions.c.hash).where(
+                    suppressions.c.workspace_id == workspace_id, suppressions.c.hash == hash_
+                )
+            )
+        )
+
+    def ingestion_log(
+        self, workspace_id: int, after_pk: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        query = sa.select(ingestion_log).where(ingestion_log.c.workspace_id == workspace_id)
+        if after_pk is not None:
+            query = query.where(ingestion_log.c.pk < after_pk)
+        rows = self._all(query.order_by(ingestion_log.c.pk.desc()).limit(limit))
+        return [dict(row._mapping) for row in rows]
+
+    def workspace_mode(self, workspace_id: int) -> str:
+        rows = self._all(
+            sa.select(workspaces.c.identifier_mode).where(workspaces.c.workspace_id == workspace_id)
+        )
+        return str(rows[0].identifier_mode)

@@ -1,0 +1,156 @@
+"""The schema. Every table leads with workspace_id, so a PostgreSQL deployment can be
+distributed by workspace (docs/scaling.md). Identities are rows, not columns."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# INTEGER PRIMARY KEY is SQLite's rowid: the fastest key it has.
+Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("workspace_id", Key, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("identifier_mode", sa.String(16), nullable=False),
+    sa.Column("allow_email_update_by_id", sa.Boolean, nullable=False),
+    sa.Column("auto_merge", sa.Boolean, nullable=False),
+    sa.Column("strict_conflicts", sa.Boolean, nullable=False),
+    sa.Column("anonymous_retention_days", sa.Integer, nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("webhook_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("webhook_secret", sa.Text, nullable=False),  # encrypted with ROSTER_SECRET_KEY
+    sa.Column("suppression_key", sa.Text, nullable=False),  # encrypted with ROSTER_SECRET_KEY
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # track_api_key | app_api_key | write_key
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 hex
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "kind"),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("cio_id", sa.String(32), nullable=False),
+    sa.Column("id", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("email_folded", sa.Text),  # lookups by email in both identifier modes
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("attribute_times", Json, nullable=False),
+    sa.Column("created_in_roster_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("workspace_id", "cio_id"),
+    sa.Index(None, "workspace_id", "email_folded"),
+)
+
+identifiers = sa.Table(
+    "identifiers",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # id | email (case-folded) | anonymous_id
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("person_pk", Key, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "kind", "value"),
+    sa.Index(None, "workspace_id", "person_pk"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.Text),
+    sa.Column("person_pk", Key),  # NULL: an anonymous event not yet stitched (I7.1)
+    sa.Column("anonymous_id", sa.Text),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("workspace_id", "event_id"),
+    sa.Index(None, "workspace_id", "person_pk", "timestamp"),
+    sa.Index(None, "workspace_id", "anonymous_id"),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("token", sa.Text, nullable=False),
+    sa.Column("person_pk", Key, nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("last_used", sa.BigInteger),
+    sa.Column("attributes", Json, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "token"),
+    sa.Index(None, "workspace_id", "person_pk"),
+)
+
+relationships = sa.Table(
+    "relationships",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("person_pk", Key, nullable=False),
+    sa.Column("object_type_id", sa.String(64), nullable=False),
+    sa.Column("object_id", sa.Text, nullable=False),
+    sa.Column("attributes", Json, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "person_pk", "object_type_id", "object_id"),
+)
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("person_pk", Key),
+    sa.Column("cio_id", sa.String(32)),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("data", Json),
+    sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Index(None, "workspace_id", "person_pk"),
+    sa.Index(None, "workspace_id", "cio_id"),
+)
+
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),  # HMAC-SHA256, never the value (I9.2)
+    sa.Column("group_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "hash"),
+    sa.Index(None, "workspace_id", "group_hash"),
+)
+
+ingestion_log = sa.Table(
+    "ingestion_log",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("door", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(32)),
+    sa.Column("message_id", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("identifier_hash", sa.String(64)),
+    sa.Index(None, "workspace_id", "pk"),
+)

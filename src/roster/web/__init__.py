@@ -1,0 +1,1 @@
+"""The server-rendered web UI (People page, person page, settings)."""

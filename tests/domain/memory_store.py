@@ -1,0 +1,271 @@
+"""The Store port in memory, for the domain's own tests: plain dicts and lists.
+
+It behaves like storage/sql_store.py where the identity rules can tell: people come back as fresh
+copies (so a change the domain forgets to save is lost, as it would be in SQL), identifier values
+are unique per kind (a second owner is an integrity error, like the unique constraint), and
+event ids count as seen while an event with that id is stored (the unique `(workspace, event_id)`
+constraint of the events table).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.domain.people import Activity, Device, Event, Person
+
+
+class IntegrityError(AssertionError):
+    """What a unique or foreign-key constraint would have refused."""
+
+
+@dataclass
+class Relationship:
+    person_pk: int
+    object_type_id: str
+    object_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class State:
+    people: dict[int, Person] = field(default_factory=dict)
+    identifiers: dict[tuple[str, str], int] = field(default_factory=dict)
+    events: dict[int, Event] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    relationships: list[Relationship] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    suppressions: dict[str, str] = field(default_factory=dict)  # hash -> its group's hash
+    issued_cio_ids: set[str] = field(default_factory=set)
+    last_pk: int = 0
+
+
+class MemoryStore:
+    """One workspace's people, in memory."""
+
+    def __init__(self) -> None:
+        self.state = State()
+
+    # -- transactions (what a savepoint gives the SQL store) -----------------------------------
+
+    def snapshot(self) -> State:
+        return copy.deepcopy(self.state)
+
+    def restore(self, snapshot: State) -> None:
+        self.state = copy.deepcopy(snapshot)
+
+    def _next_pk(self) -> int:
+        self.state.last_pk += 1
+        return self.state.last_pk
+
+    # -- people and identifiers ----------------------------------------------------------------
+
+    def person_by_identifier(self, kind: str, value: str) -> Person | None:
+        pk = self.state.identifiers.get((kind, value))
+        return self.person_by_pk(pk) if pk is not None else None
+
+    def person_by_cio_id(self, cio_id: str) -> Person | None:
+        for person in self.state.people.values():
+            if person.cio_id == cio_id:
+                return copy.deepcopy(person)
+        return None
+
+    def person_by_pk(self, pk: int) -> Person | None:
+        person = self.state.people.get(pk)
+        return copy.deepcopy(person) if person is not None else None
+
+    def add_person(self, person: Person) -> Person:
+        if person.cio_id in self.state.issued_cio_ids:
+            raise IntegrityError(f"cio_id {person.cio_id} was issued before")
+        person.pk = self._next_pk()
+        self.state.people[person.pk] = copy.deepcopy(person)
+        self.state.issued_cio_ids.add(person.cio_id)
+        return person
+
+    def save_person(self, person: Person) -> None:
+        assert person.pk is not None
+        if person.pk not in self.state.people:
+            raise IntegrityError(f"person {person.pk} is not stored")
+        self.state.people[person.pk] = copy.deepcopy(person)
+
+    def remove_person(self, person: Person) -> None:
+        assert person.pk is not None
+        self.state.identifiers = {
+            key: pk for key, pk in self.state.identifiers.items() if pk != person.pk
+        }
+        self.state.people.pop(person.pk, None)
+
+    def cio_id_taken(self, cio_id: str) -> bool:
+        return cio_id in self.state.issued_cio_ids
+
+    def identifier_owner(self, kind: str, value: str) -> int | None:
+        return self.state.identifiers.get((kind, value))
+
+    def set_identifier(self, kind: str, value: str, person_pk: int) -> None:
+        holder = self.state.identifiers.get((kind, value))
+        if holder is not None and holder != person_pk:
+            raise IntegrityError(f"{kind} '{value}' already belongs to person {holder}")
+        if person_pk not in self.state.people:
+            raise IntegrityError(f"person {person_pk} is not stored")
+        self.state.identifiers[(kind, value)] = person_pk
+
+    def remove_identifier(self, kind: str, value: str) -> None:
+        self.state.identifiers.pop((kind, value), None)
+
+    def anonymous_ids_of(self, person_pk: int) -> list[str]:
+        return sorted(
+            value
+            for (kind, value), pk in self.state.identifiers.items()
+            if kind == "anonymous_id" and pk == person_pk
+        )
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def event_id_seen(self, event_id: str) -> bool:
+        return any(event.event_id == event_id for event in self.state.events.values())
+
+    def add_event(self, event: Event) -> None:
+        if event.event_id is not None and self.event_id_seen(event.event_id):
+            raise IntegrityError(f"event id {event.event_id} is stored already")
+        event.pk = self._next_pk()
+        self.state.events[event.pk] = copy.deepcopy(event)
+
+    def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int:
+        count = 0
+        for event in self.state.events.values():
+            if event.anonymous_id == anonymous_id and event.person_pk is None:
+                event.person_pk = person_pk
+                count += 1
+        return count
+
+    # -- devices -----------------------------------------------------------------------------------
+
+    def device(self, token: str) -> Device | None:
+        device = self.state.devices.get(token)
+        return copy.deepcopy(device) if device is not None else None
+
+    def save_device(self, device: Device) -> None:
+        self.state.devices[device.token] = copy.deepcopy(device)
+
+    def remove_device(self, token: str) -> None:
+        self.state.devices.pop(token, None)
+
+    # -- relationships -----------------------------------------------------------------------------
+
+    def add_relationship(
+        self, person_pk: int, object_type_id: str, object_id: str, attributes: dict[str, Any]
+    ) -> None:
+        for rel in self.state.relationships:
+            if (rel.person_pk, rel.object_type_id, rel.object_id) == (
+                person_pk,
+                object_type_id,
+                object_id,
+            ):
+                merged = {**rel.attributes, **attributes}
+                rel.attributes = {k: v for k, v in merged.items() if v is not None and v != ""}
+                return
+        self.state.relationships.append(
+            Relationship(person_pk, object_type_id, object_id, copy.deepcopy(attributes))
+        )
+
+    # -- whole-person moves and removals -----------------------------------------------------------
+
+    def move_belongings(self, from_pk: int, to_pk: int) -> dict[str, list[Any]]:
+        state = self.state
+        moved: dict[str, list[Any]] = {
+            "events": sorted(pk for pk, e in state.events.items() if e.person_pk == from_pk),
+            "anonymous_ids": self.anonymous_ids_of(from_pk),
+            "devices": sorted(t for t, d in state.devices.items() if d.person_pk == from_pk),
+            "activities": [a.pk for a in state.activities if a.person_pk == from_pk],
+            "relationships": [
+                {"object_type_id": r.object_type_id, "object_id": r.object_id}
+                for r in state.relationships
+                if r.person_pk == from_pk
+            ],
+        }
+        for pk in moved["events"]:
+            state.events[pk].person_pk = to_pk
+        for token in moved["devices"]:
+            state.devices[token].person_pk = to_pk
+        for activity in state.activities:
+            if activity.person_pk == from_pk:
+                activity.person_pk = to_pk
+        for value in moved["anonymous_ids"]:
+            state.identifiers[("anonymous_id", value)] = to_pk
+        theirs = [r for r in state.relationships if r.person_pk == from_pk]
+        state.relationships = [r for r in state.relationships if r.person_pk != from_pk]
+        for rel in theirs:
+            self.add_relationship(to_pk, rel.object_type_id, rel.object_id, rel.attributes)
+        return moved
+
+    def remove_belongings(self, person_pk: int) -> None:
+        state = self.state
+        state.events = {pk: e for pk, e in state.events.items() if e.person_pk != person_pk}
+        state.devices = {t: d for t, d in state.devices.items() if d.person_pk != person_pk}
+        state.relationships = [r for r in state.relationships if r.person_pk != person_pk]
+        state.activities = [a for a in state.activities if a.person_pk != person_pk]
+        state.identifiers = {k: pk for k, pk in state.identifiers.items() if pk != person_pk}
+
+    # -- activity log ------------------------------------------------------------------------------
+
+    def add_activity(self, activity: Activity) -> None:
+        activity.pk = self._next_pk()
+        self.state.activities.append(copy.deepcopy(activity))
+
+    # -- suppression list (hashes only) --------------------------------------------------------------
+
+    def suppressed(self, hashes: list[str]) -> str | None:
+        for hash_ in hashes:
+            if hash_ in self.state.suppressions:
+                return hash_
+        return None
+
+    def add_suppressions(self, hashes: list[str]) -> None:
+        group = hashes[0]
+        for hash_ in hashes:
+            self.state.suppressions[hash_] = group
+
+    def remove_suppression_group(self, hash_: str) -> int:
+        group = self.state.suppressions.get(hash_)
+        if group is None:
+            return 0
+        members = [h for h, g in self.state.suppressions.items() if g == group]
+        for member in members:
+            del self.state.suppressions[member]
+        return len(members)
+
+    # -- looking inside (for the world, never for the rules) -----------------------------------------
+
+    def check_integrity(self, emails_identify: bool) -> None:
+        """What foreign keys and the identifier rows' meaning would guarantee in SQL."""
+        state = self.state
+        for (kind, value), pk in state.identifiers.items():
+            if pk not in state.people:
+                raise IntegrityError(f"{kind} '{value}' points at a removed person {pk}")
+            person = state.people[pk]
+            if kind == "id" and person.id != value:
+                raise IntegrityError(f"id row '{value}' but the person's id is {person.id!r}")
+            if kind == "email" and (person.email or "").strip().casefold() != value:
+                raise IntegrityError(f"email row '{value}' but the person has {person.email!r}")
+            if kind == "email" and not emails_identify:
+                raise IntegrityError("email rows in an id_only workspace")
+        for pk, person in state.people.items():
+            if person.id is not None and state.identifiers.get(("id", person.id)) != pk:
+                raise IntegrityError(f"person {person.cio_id} has id {person.id} without its row")
+            if emails_identify and person.email is not None:
+                folded = person.email.strip().casefold()
+                if state.identifiers.get(("email", folded)) != pk:
+                    raise IntegrityError(f"person {person.cio_id} has an email without its row")
+        for event in state.events.values():
+            if event.person_pk is not None and event.person_pk not in state.people:
+                raise IntegrityError(f"event {event.pk} belongs to a removed person")
+        for device in state.devices.values():
+            if device.person_pk not in state.people:
+                raise IntegrityError(f"device {device.token} belongs to a removed person")
+        for rel in state.relationships:
+            if rel.person_pk not in state.people:
+                raise IntegrityError("a relationship belongs to a removed person")
+        for activity in state.activities:
+            if activity.person_pk is not None and activity.person_pk not in state.people:
+                raise IntegrityError(f"activity {activity.type} belongs to a removed person")

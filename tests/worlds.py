@@ -1,0 +1,44 @@
+"""The one interface the identity-rule tests drive, so that the same tests run against the
+domain with an in-memory store (tests/domain) and against SQLite and PostgreSQL through the
+services layer (tests/services)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from roster.domain.context import Outcome
+from roster.domain.operations import Operation
+from roster.domain.people import Activity, Device, Event, Person
+
+
+class World(Protocol):
+    """A workspace with its settings, a clock the test controls, and ways to look inside."""
+
+    def configure(self, **settings: Any) -> None:
+        """Change workspace settings: identifier_mode, allow_email_update_by_id, auto_merge,
+        strict_conflicts, anonymous_retention_days."""
+
+    def set_time(self, unix_seconds: float) -> None:
+        """The time the next calls are received at."""
+
+    def apply(self, op: Operation, strict: bool = False) -> Outcome:
+        """Apply one call as its own transaction; a raised domain error writes nothing."""
+
+    def person(self, kind: str, value: str) -> Person | None:
+        """A live person by identifier: kind is id, email, cio_id or anonymous_id."""
+
+    def people(self) -> list[Person]:
+        """Every live person."""
+
+    def events(self, cio_id: str | None) -> list[Event]:
+        """A person's events; with None, the stored anonymous (unattached) events."""
+
+    def activities(self, cio_id: str) -> list[Activity]:
+        """The activity log entries of a person (also of a deleted one, by its cio_id)."""
+
+    def devices(self, cio_id: str) -> list[Device]: ...
+
+    def anonymous_ids(self, cio_id: str) -> list[str]: ...
+
+    def suppressed(self, kind: str, value: str) -> bool:
+        """Whether that identifier is on the suppression list (checked by hash)."""
