@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from roster.domain.context import Clock, Context, IdMaker, Outcome, new_cio_id
@@ -46,7 +46,7 @@ class Ingestion:
         door: str,
         strict: bool,
         isolate: bool,
-    ):  # type: ignore[no-untyped-def]
+    ) -> Callable[[Transaction], list[Result]]:
         def work(tx: Transaction) -> list[Result]:
             rules = tx.rules(workspace_id)
             store = tx.store(workspace_id)

@@ -319,7 +319,7 @@ class SqlStore:
             .values(person_pk=to_pk)
         )
         for rel in moved["relationships"]:
-            attributes = self.c.execute(
+            attributes: dict[str, Any] = self.c.execute(
                 sa.select(relationships.c.attributes).where(
                     relationships.c.workspace_id == self.ws,
                     relationships.c.person_pk == from_pk,

@@ -12,7 +12,7 @@ from roster.storage.tables import identifiers, people
 def emails_blocking_switch(
     connection: sa.Connection, workspace_id: int, valid: Callable[[str], bool]
 ) -> tuple[list[str], list[str]]:
-    shared = list(
+    shared: list[str] = list(
         connection.execute(
             sa.select(people.c.email_folded)
             .where(people.c.workspace_id == workspace_id, people.c.email_folded.is_not(None))
@@ -22,15 +22,14 @@ def emails_blocking_switch(
             .limit(100)
         ).scalars()
     )
-    invalid = [
-        email
-        for email in connection.execute(
+    emails: list[str] = list(
+        connection.execute(
             sa.select(people.c.email).where(
                 people.c.workspace_id == workspace_id, people.c.email.is_not(None)
             )
         ).scalars()
-        if not valid(email)
-    ][:100]
+    )
+    invalid = [email for email in emails if not valid(email)][:100]
     if not shared and not invalid:
         connection.execute(
             identifiers.insert().from_select(

@@ -9,15 +9,15 @@ from roster.storage.tables import events, workspaces
 
 def purge_anonymous_events(connection: sa.Connection, now: float) -> int:
     removed = 0
-    for workspace_id, days in connection.execute(
+    for row in connection.execute(
         sa.select(workspaces.c.workspace_id, workspaces.c.anonymous_retention_days)
     ):
         removed += connection.execute(
             events.delete().where(
-                events.c.workspace_id == workspace_id,
+                events.c.workspace_id == row.workspace_id,
                 events.c.person_pk.is_(None),
                 events.c.anonymous_id.is_not(None),
-                events.c.received_at < now - days * 86400,
+                events.c.received_at < now - row.anonymous_retention_days * 86400,
             )
         ).rowcount
     return removed
