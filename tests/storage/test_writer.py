@@ -1,0 +1,77 @@
+"""The writer: group commit, a savepoint per request, answers only after commit."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+import pytest
+import sqlalchemy as sa
+
+from roster.services.system import System
+from roster.storage.tables import ingestion_log
+from roster.storage.writer import Transaction
+
+
+def _log(workspace_id: int, reason: str):
+    def work(tx: Transaction) -> str:
+        tx.log(workspace_id, "test", reason)
+        return reason
+
+    return work
+
+
+def _reasons(system: System, workspace_id: int) -> list[str]:
+    with system.database.reader.connect() as connection:
+        return sorted(
+            connection.execute(
+                sa.select(ingestion_log.c.reason).where(
+                    ingestion_log.c.workspace_id == workspace_id
+                )
+            ).scalars()
+        )
+
+
+def test_requests_queued_together_share_one_transaction(system: System, workspace):
+    ws = workspace["workspace_id"]
+    gate = threading.Event()
+
+    def hold(tx: Transaction) -> None:
+        gate.wait(5)
+
+    blocker = system.writer.submit(hold)
+    before = system.writer.batches
+    futures: list[Future] = [system.writer.submit(_log(ws, f"r{n}")) for n in range(50)]
+    gate.set()
+    assert [f.result(10) for f in futures] == [f"r{n}" for n in range(50)]
+    blocker.result(10)
+    # 50 requests queued behind one busy transaction commit in very few transactions.
+    assert system.writer.batches - before <= 3
+    assert len(_reasons(system, ws)) == 50
+
+
+def test_a_failing_request_leaves_no_trace_and_spoils_nothing_else(system: System, workspace):
+    ws = workspace["workspace_id"]
+    gate = threading.Event()
+    system.writer.submit(lambda tx: gate.wait(5))
+
+    def fails(tx: Transaction) -> None:
+        tx.log(ws, "test", "half-written")
+        raise ValueError("this request fails after writing")
+
+    good_before = system.writer.submit(_log(ws, "before"))
+    bad = system.writer.submit(fails)
+    good_after = system.writer.submit(_log(ws, "after"))
+    gate.set()
+    assert good_before.result(10) == "before"
+    assert good_after.result(10) == "after"
+    with pytest.raises(ValueError, match="fails after writing"):
+        bad.result(10)
+    assert _reasons(system, ws) == ["after", "before"]
+
+
+def test_an_answer_means_the_write_is_visible_to_readers(system: System, workspace):
+    ws = workspace["workspace_id"]
+    for n in range(20):
+        system.writer.run_sync(_log(ws, f"v{n}"))
+        assert f"v{n}" in _reasons(system, ws)
