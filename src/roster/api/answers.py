@@ -13,4 +13,3 @@ class JsonAnswer(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-

@@ -18,6 +18,6 @@ async def noop(
     request: Request, ref: str, workspace_id: int = Depends(track_workspace)
 ) -> JsonAnswer:
     body = await json_object(request, required=False)
-    mode = system_of(request).lookups.mode(workspace_id)
+    mode = system_of(request).workspaces.mode(workspace_id)
     identify_from(read_reference(segment(ref), mode), body, mode)
     return JsonAnswer({})

@@ -46,7 +46,7 @@ async def _apply(request: Request, workspace_id: int, op: Operation, type_: str)
 
 
 def _mode(request: Request, workspace_id: int) -> IdentifierMode:
-    return system_of(request).lookups.mode(workspace_id)
+    return system_of(request).workspaces.mode(workspace_id)
 
 
 def _ref(request: Request, workspace_id: int, raw: str) -> Ref:

@@ -213,6 +213,12 @@ def _alias(ctx: Context, op: Alias) -> None:
     previous = read_reference(op.previous, mode)
     secondary: Person | None = None
     if isinstance(previous, Reference):
+        # I9.2: a call that references a suppressed identifier is ignored; without this a
+        # suppressed id would come back as one of the user's anonymous ids.
+        hashed = ctx.suppressed([(previous.kind, previous.value)])
+        if hashed is not None:
+            ctx.note("alias: previousId is a suppressed identifier", hashed)
+            return
         secondary = ctx.find(previous)
         if secondary is None:
             holder = ctx.owner("anonymous_id", op.previous)

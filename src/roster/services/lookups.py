@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roster.domain.errors import NotFound
-from roster.domain.identifiers import IdentifierMode, Reference, fold_email, normalise
+from roster.domain.identifiers import Reference, fold_email, normalise
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.reads import Reader
 
@@ -97,6 +97,3 @@ class Lookups:
         self, workspace_id: int, after: int | None, limit: int
     ) -> list[dict[str, Any]]:
         return self.reader.ingestion_log(workspace_id, after, limit)
-
-    def mode(self, workspace_id: int) -> IdentifierMode:
-        return IdentifierMode(self.reader.workspace_mode(workspace_id))

@@ -30,6 +30,7 @@ class Workspaces:
         self._writer = writer
         self._vault = vault
         self._keys: dict[tuple[str, str], tuple[int, float]] = {}
+        self._modes: dict[int, tuple[IdentifierMode, float]] = {}
 
     # -- create and list --------------------------------------------------------------------------
 
@@ -111,6 +112,18 @@ class Workspaces:
     def for_write_key(self, key: str) -> int:
         return self._cached("write", key, lambda c: rows.workspace_for_key(c, "write_key", key))
 
+    def mode(self, workspace_id: int) -> IdentifierMode:
+        """The workspace's identifier mode, which decides how a path reference reads (I2).
+        Cached like credentials; a change made in this process is seen at once, one made by
+        another process within _CACHE_SECONDS."""
+        hit = self._modes.get(workspace_id)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        mode = IdentifierMode(self.get(workspace_id)["identifier_mode"])
+        self._modes[workspace_id] = (mode, now + _CACHE_SECONDS)
+        return mode
+
     # -- settings ---------------------------------------------------------------------------------
 
     def change_settings(self, workspace_id: int, **settings: Any) -> dict[str, Any]:
@@ -149,6 +162,7 @@ class Workspaces:
             rows.update_settings(tx.connection, workspace_id, **settings)
 
         self._writer.run_sync(work)
+        self._modes.pop(workspace_id, None)
         return self.get(workspace_id)
 
     @staticmethod

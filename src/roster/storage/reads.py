@@ -19,7 +19,6 @@ from roster.storage.tables import (
     people,
     relationships,
     suppressions,
-    workspaces,
 )
 
 
@@ -215,9 +214,3 @@ class Reader:
             query = query.where(ingestion_log.c.pk < after_pk)
         rows = self._all(query.order_by(ingestion_log.c.pk.desc()).limit(limit))
         return [dict(row._mapping) for row in rows]
-
-    def workspace_mode(self, workspace_id: int) -> str:
-        rows = self._all(
-            sa.select(workspaces.c.identifier_mode).where(workspaces.c.workspace_id == workspace_id)
-        )
-        return str(rows[0].identifier_mode)
