@@ -209,12 +209,13 @@ def test_devices_are_listed_in_the_attributes_answer(client, track, app_key):
 def test_metrics_are_accepted_and_validated(client, track):
     ok = client.post(
         "/api/v1/metrics",
-        json={"delivery_id": "d1", "event": "opened", "timestamp": 1700000000},
+        json={"delivery_id": "d1", "metric": "opened", "timestamp": 1700000000},
         headers=track,
     )
     assert ok.status_code == 200
-    bad = client.post("/api/v1/metrics", json={"event": "opened"}, headers=track)
+    bad = client.post("/api/v1/metrics", json={"metric": "opened"}, headers=track)
     assert bad.status_code == 400
+    assert bad.json()["meta"]["errors"] == ["delivery_id is required"]
 
 
 def test_unknown_endpoint_is_404_in_the_doors_shape(client, track):

@@ -176,10 +176,12 @@ async def _metric(request: Request, workspace_id: int, kind: str) -> JsonAnswer:
     body = await json_object(request)
     if serialised_size(body) > 100_000:
         raise InvalidInput("a metric body cannot be longer than 100000 bytes")
-    for key in ("delivery_id", "event"):
+    # Customer.io's metrics: {delivery_id, metric, timestamp?, recipient?, reason?, href?}
+    for key in ("delivery_id", "metric"):
         if kind == "metric" and not isinstance(body.get(key), str):
             raise InvalidInput(f"{key} is required", field=key)
-    op = WorkspaceActivity(kind, body.get("event") or body.get("event_type"), body)
+    name = body.get("metric") or body.get("event") or body.get("event_type")
+    op = WorkspaceActivity(kind, name if isinstance(name, str) else None, body)
     return await _apply(request, workspace_id, op, kind)
 
 
