@@ -9,11 +9,20 @@ constraint of the events table).
 
 from __future__ import annotations
 
-import copy
+import pickle
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from roster.domain.people import Activity, Device, Event, Person
+
+
+T = TypeVar("T")
+
+
+def clone(value: T) -> T:
+    """A deep copy (pickle is several times faster than copy.deepcopy on dataclasses)."""
+    copied: T = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return copied
 
 
 class IntegrityError(AssertionError):
@@ -50,10 +59,10 @@ class MemoryStore:
     # -- transactions (what a savepoint gives the SQL store) -----------------------------------
 
     def snapshot(self) -> State:
-        return copy.deepcopy(self.state)
+        return clone(self.state)
 
     def restore(self, snapshot: State) -> None:
-        self.state = copy.deepcopy(snapshot)
+        self.state = clone(snapshot)
 
     def _next_pk(self) -> int:
         self.state.last_pk += 1
@@ -68,18 +77,18 @@ class MemoryStore:
     def person_by_cio_id(self, cio_id: str) -> Person | None:
         for person in self.state.people.values():
             if person.cio_id == cio_id:
-                return copy.deepcopy(person)
+                return clone(person)
         return None
 
     def person_by_pk(self, pk: int) -> Person | None:
         person = self.state.people.get(pk)
-        return copy.deepcopy(person) if person is not None else None
+        return clone(person) if person is not None else None
 
     def add_person(self, person: Person) -> Person:
         if person.cio_id in self.state.issued_cio_ids:
             raise IntegrityError(f"cio_id {person.cio_id} was issued before")
         person.pk = self._next_pk()
-        self.state.people[person.pk] = copy.deepcopy(person)
+        self.state.people[person.pk] = clone(person)
         self.state.issued_cio_ids.add(person.cio_id)
         return person
 
@@ -87,7 +96,7 @@ class MemoryStore:
         assert person.pk is not None
         if person.pk not in self.state.people:
             raise IntegrityError(f"person {person.pk} is not stored")
-        self.state.people[person.pk] = copy.deepcopy(person)
+        self.state.people[person.pk] = clone(person)
 
     def remove_person(self, person: Person) -> None:
         assert person.pk is not None
@@ -129,7 +138,7 @@ class MemoryStore:
         if event.event_id is not None and self.event_id_seen(event.event_id):
             raise IntegrityError(f"event id {event.event_id} is stored already")
         event.pk = self._next_pk()
-        self.state.events[event.pk] = copy.deepcopy(event)
+        self.state.events[event.pk] = clone(event)
 
     def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int:
         count = 0
@@ -143,10 +152,10 @@ class MemoryStore:
 
     def device(self, token: str) -> Device | None:
         device = self.state.devices.get(token)
-        return copy.deepcopy(device) if device is not None else None
+        return clone(device) if device is not None else None
 
     def save_device(self, device: Device) -> None:
-        self.state.devices[device.token] = copy.deepcopy(device)
+        self.state.devices[device.token] = clone(device)
 
     def remove_device(self, token: str) -> None:
         self.state.devices.pop(token, None)
@@ -166,7 +175,7 @@ class MemoryStore:
                 rel.attributes = {k: v for k, v in merged.items() if v is not None and v != ""}
                 return
         self.state.relationships.append(
-            Relationship(person_pk, object_type_id, object_id, copy.deepcopy(attributes))
+            Relationship(person_pk, object_type_id, object_id, clone(attributes))
         )
 
     # -- whole-person moves and removals -----------------------------------------------------------
@@ -211,7 +220,10 @@ class MemoryStore:
 
     def add_activity(self, activity: Activity) -> None:
         activity.pk = self._next_pk()
-        self.state.activities.append(copy.deepcopy(activity))
+        self.state.activities.append(clone(activity))
+
+    def flush(self) -> None:
+        """Nothing is held back in memory."""
 
     # -- suppression list (hashes only) --------------------------------------------------------------
 

@@ -41,6 +41,8 @@ class Context:
     strict: bool = False
     outcome: Outcome = field(default_factory=Outcome)
     _now: float | None = None
+    # People already looked up by identifier in this call; forgotten whenever identifiers move.
+    _seen: dict[tuple[str, str], Person | None] = field(default_factory=dict)
 
     @property
     def now(self) -> float:
@@ -59,7 +61,14 @@ class Context:
             return person
         if ref.kind == "email" and not self.rules.emails_identify:
             return None
-        return self.store.person_by_identifier(ref.kind, normalise(ref.kind, ref.value))
+        key = (ref.kind, normalise(ref.kind, ref.value))
+        if key not in self._seen:
+            self._seen[key] = self.store.person_by_identifier(*key)
+        return self._seen[key]
+
+    def forget(self) -> None:
+        """Identifiers changed hands: look people up afresh."""
+        self._seen.clear()
 
     def owner(self, kind: str, value: str) -> int | None:
         return self.store.identifier_owner(kind, normalise(kind, value))
@@ -77,6 +86,7 @@ class Context:
             )
         )
         self.outcome.created = True
+        self.forget()
         self.activity(person, "profile_create")
         if id_ is not None:
             self.assign(person, "id", id_)
@@ -90,6 +100,7 @@ class Context:
     def assign(self, person: Person, kind: str, value: str) -> None:
         """Give the person an identifier it does not have yet (or a new value of it)."""
         assert person.pk is not None
+        self.forget()
         before = getattr(person, kind)
         if kind == "email" and not self.rules.emails_identify:
             person.email = value
@@ -104,6 +115,7 @@ class Context:
         before = getattr(person, kind)
         if before is None:
             return
+        self.forget()
         if kind == "id" or self.rules.emails_identify:
             self.store.remove_identifier(kind, normalise(kind, before))
         setattr(person, kind, None)
@@ -156,6 +168,7 @@ class Context:
 
     def finish(self) -> Outcome:
         """Strict mode: a remaining conflict rejects the whole call (I5.2)."""
+        self.store.flush()
         if self.outcome.conflicts and (self.strict or self.rules.strict_conflicts):
             raise ConflictError(self.outcome.conflicts)
         return self.outcome

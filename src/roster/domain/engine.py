@@ -152,6 +152,7 @@ def _delete_device(ctx: Context, op: DeleteDevice) -> None:
 def delete_person(ctx: Context, person: Person, suppressed: bool = False) -> None:
     """I9.1: everything of the person goes; the log keeps only the cio_id."""
     assert person.pk is not None
+    ctx.forget()
     ctx.store.remove_belongings(person.pk)
     ctx.store.remove_person(person)
     data = {"suppressed": True} if suppressed else None

@@ -82,8 +82,8 @@ def _auto_merge(
     call_email = ref.value if isinstance(ref, Reference) and ref.kind == "email" else body_email
     if call_id is None or call_email is None:
         return
-    by_id = ctx.store.person_by_identifier("id", call_id)
-    by_email = ctx.store.person_by_identifier("email", normalise("email", call_email))
+    by_id = ctx.find(Reference("id", call_id))
+    by_email = ctx.find(Reference("email", call_email))
     if by_id is None or by_email is None or by_id.pk == by_email.pk:
         return
     if by_id.email is not None or by_email.id is not None:

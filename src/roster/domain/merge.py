@@ -28,6 +28,7 @@ def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str =
     if primary.pk == secondary.pk:
         raise MergeRefused("the primary and secondary are the same person")
     assert primary.pk is not None and secondary.pk is not None
+    ctx.forget()
     record: dict[str, Any] = {
         "reason": reason,
         "primary_before": primary.snapshot(),
@@ -68,3 +69,4 @@ def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str =
     primary.updated_at = ctx.now
     ctx.store.save_person(primary)
     ctx.activity(primary, "profile_merge", None, record)
+    ctx.forget()

@@ -43,6 +43,8 @@ class Store(Protocol):
 
     # activity log
     def add_activity(self, activity: Activity) -> None: ...
+    def flush(self) -> None:
+        """Write what add_activity may have held back; called when a call is done."""
 
     # suppression list (hashes only)
     def suppressed(self, hashes: list[str]) -> str | None: ...

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.database import Database
-from roster.storage.sql_store import _PERSON_COLUMNS, person_from_row
 from roster.storage.tables import (
     activities,
     devices,
@@ -20,6 +19,30 @@ from roster.storage.tables import (
     relationships,
     suppressions,
 )
+
+_PERSON_COLUMNS = (
+    people.c.pk,
+    people.c.cio_id,
+    people.c.id,
+    people.c.email,
+    people.c.attributes,
+    people.c.attribute_times,
+    people.c.created_in_roster_at,
+    people.c.updated_at,
+)
+
+
+def person_from_row(row: sa.Row[Any]) -> Person:
+    return Person(
+        pk=row.pk,
+        cio_id=row.cio_id,
+        id=row.id,
+        email=row.email,
+        attributes=dict(row.attributes),
+        attribute_times=dict(row.attribute_times),
+        created_in_roster_at=row.created_in_roster_at,
+        updated_at=row.updated_at,
+    )
 
 
 class Reader:

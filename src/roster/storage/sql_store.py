@@ -1,44 +1,159 @@
-"""The identity rules' Store port over SQL, for one workspace inside the writer's transaction."""
+"""The identity rules' Store port over SQL, for one workspace inside the writer's transaction.
+
+The statements run on the driver's cursor (storage/statements.py says why)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from roster.domain.people import Activity, Device, Event, Person
-from roster.storage.tables import (
-    activities,
-    devices,
-    events,
-    identifiers,
-    people,
-    relationships,
-    suppressions,
+from roster.storage.statements import Cursor, dumps, loads, statement
+
+_COLUMNS = (
+    "p.pk, p.cio_id, p.id, p.email, p.attributes, p.attribute_times, "
+    "p.created_in_roster_at, p.updated_at"
+)
+_BY_IDENTIFIER = statement(
+    f"SELECT {_COLUMNS} FROM identifiers i JOIN people p ON p.pk = i.person_pk "
+    "WHERE i.workspace_id = :ws AND i.kind = :kind AND i.value = :value",
+    lock="p",
+)
+_BY_CIO_ID = statement(
+    f"SELECT {_COLUMNS} FROM people p WHERE p.workspace_id = :ws AND p.cio_id = :cio", lock="p"
+)
+_BY_PK = statement(
+    f"SELECT {_COLUMNS} FROM people p WHERE p.workspace_id = :ws AND p.pk = :pk", lock="p"
+)
+_PERSON_JSON = ("attributes", "attribute_times")
+_INSERT_PERSON = statement(
+    "INSERT INTO people (workspace_id, cio_id, id, email, email_folded, attributes, "
+    "attribute_times, created_in_roster_at, updated_at) VALUES (:ws, :cio_id, :id, :email, "
+    ":email_folded, :attributes, :attribute_times, :created_in_roster_at, :updated_at) "
+    "RETURNING pk",
+    json=_PERSON_JSON,
+)
+_UPDATE_PERSON = statement(
+    "UPDATE people SET id = :id, email = :email, email_folded = :email_folded, "
+    "attributes = :attributes, attribute_times = :attribute_times, "
+    "created_in_roster_at = :created_in_roster_at, updated_at = :updated_at "
+    "WHERE workspace_id = :ws AND pk = :pk",
+    json=_PERSON_JSON,
+)
+_DELETE_PERSON = statement("DELETE FROM people WHERE workspace_id = :ws AND pk = :pk")
+_CIO_ID_TAKEN = statement(
+    "SELECT 1 FROM people WHERE workspace_id = :ws AND cio_id = :cio "
+    "UNION ALL SELECT 1 FROM activities WHERE workspace_id = :ws AND cio_id = :cio LIMIT 1"
+)
+_OWNER = statement(
+    "SELECT person_pk FROM identifiers WHERE workspace_id = :ws AND kind = :kind AND value = :value"
+)
+_INSERT_IDENTIFIER = statement(
+    "INSERT INTO identifiers (workspace_id, kind, value, person_pk) "
+    "VALUES (:ws, :kind, :value, :pk)"
+)
+_DELETE_IDENTIFIER = statement(
+    "DELETE FROM identifiers WHERE workspace_id = :ws AND kind = :kind AND value = :value"
+)
+_ANONYMOUS_IDS = statement(
+    "SELECT value FROM identifiers WHERE workspace_id = :ws AND person_pk = :pk "
+    "AND kind = 'anonymous_id'"
+)
+_MOVE_ANONYMOUS_IDS = statement(
+    "UPDATE identifiers SET person_pk = :to_pk WHERE workspace_id = :ws AND person_pk = :from_pk "
+    "AND kind = 'anonymous_id'"
+)
+_EVENT_ID_SEEN = statement("SELECT 1 FROM events WHERE workspace_id = :ws AND event_id = :event_id")
+_INSERT_EVENT = statement(
+    "INSERT INTO events (workspace_id, event_id, person_pk, anonymous_id, type, name, data, "
+    "timestamp, received_at) VALUES (:ws, :event_id, :person_pk, :anonymous_id, :type, :name, "
+    ":data, :timestamp, :received_at) RETURNING pk",
+    json=("data",),
+)
+_ATTACH_EVENTS = statement(
+    "UPDATE events SET person_pk = :pk WHERE workspace_id = :ws "
+    "AND anonymous_id = :anonymous_id AND person_pk IS NULL"
+)
+_DEVICE = statement(
+    "SELECT token, person_pk, platform, last_used, attributes FROM devices "
+    "WHERE workspace_id = :ws AND token = :token"
+)
+_INSERT_DEVICE = statement(
+    "INSERT INTO devices (workspace_id, token, person_pk, platform, last_used, attributes) "
+    "VALUES (:ws, :token, :pk, :platform, :last_used, :attributes)",
+    json=("attributes",),
+)
+_DELETE_DEVICE = statement("DELETE FROM devices WHERE workspace_id = :ws AND token = :token")
+_RELATIONSHIP_KEY = (
+    "workspace_id = :ws AND person_pk = :pk AND object_type_id = :type AND object_id = :object"
+)
+_RELATIONSHIP = statement(f"SELECT attributes FROM relationships WHERE {_RELATIONSHIP_KEY}")
+_INSERT_RELATIONSHIP = statement(
+    "INSERT INTO relationships (workspace_id, person_pk, object_type_id, object_id, attributes) "
+    "VALUES (:ws, :pk, :type, :object, :attributes)",
+    json=("attributes",),
+)
+_UPDATE_RELATIONSHIP = statement(
+    f"UPDATE relationships SET attributes = :attributes WHERE {_RELATIONSHIP_KEY}",
+    json=("attributes",),
+)
+_RELATIONSHIPS_OF = statement(
+    "SELECT object_type_id, object_id, attributes FROM relationships "
+    "WHERE workspace_id = :ws AND person_pk = :pk"
+)
+_INSERT_ACTIVITY = statement(
+    "INSERT INTO activities (workspace_id, person_pk, cio_id, type, name, data, timestamp) "
+    "VALUES (:ws, :person_pk, :cio_id, :type, :name, :data, :timestamp)",
+    json=("data",),
+)
+_ANY_SUPPRESSED = statement("SELECT 1 FROM suppressions WHERE workspace_id = :ws LIMIT 1")
+_SUPPRESSED = statement("SELECT hash FROM suppressions WHERE workspace_id = :ws AND hash = :hash")
+_DELETE_SUPPRESSION = statement(
+    "DELETE FROM suppressions WHERE workspace_id = :ws AND hash = :hash"
+)
+_INSERT_SUPPRESSION = statement(
+    "INSERT INTO suppressions (workspace_id, hash, group_hash, created_at) "
+    "VALUES (:ws, :hash, :group_hash, :now)"
+)
+_SUPPRESSION_GROUP = statement(
+    "SELECT group_hash FROM suppressions WHERE workspace_id = :ws AND hash = :hash"
+)
+_DELETE_SUPPRESSION_GROUP = statement(
+    "DELETE FROM suppressions WHERE workspace_id = :ws AND group_hash = :group_hash"
 )
 
-_PERSON_COLUMNS = (
-    people.c.pk,
-    people.c.cio_id,
-    people.c.id,
-    people.c.email,
-    people.c.attributes,
-    people.c.attribute_times,
-    people.c.created_in_roster_at,
-    people.c.updated_at,
-)
+# What a person owns, by table: select its keys, move them to another person, delete them.
+_OWNED = {
+    table: (
+        statement(f"SELECT {key} FROM {table} WHERE workspace_id = :ws AND person_pk = :pk"),
+        statement(
+            f"UPDATE {table} SET person_pk = :to_pk "
+            "WHERE workspace_id = :ws AND person_pk = :from_pk"
+        ),
+        statement(f"DELETE FROM {table} WHERE workspace_id = :ws AND person_pk = :pk"),
+    )
+    for table, key in (
+        ("events", "pk"),
+        ("devices", "token"),
+        ("activities", "pk"),
+        ("relationships", "object_id"),
+        ("identifiers", "value"),
+    )
+}
 
 
-def person_from_row(row: sa.Row[Any]) -> Person:
+def _person(row: tuple[Any, ...] | None) -> Person | None:
+    if row is None:
+        return None
+    pk, cio_id, id_, email, attributes, times, created, updated = row
     return Person(
-        pk=row.pk,
-        cio_id=row.cio_id,
-        id=row.id,
-        email=row.email,
-        attributes=dict(row.attributes),
-        attribute_times=dict(row.attribute_times),
-        created_in_roster_at=row.created_in_roster_at,
-        updated_at=row.updated_at,
+        pk=pk,
+        cio_id=cio_id,
+        id=id_,
+        email=email,
+        attributes=loads(attributes),
+        attribute_times=loads(times),
+        created_in_roster_at=created,
+        updated_at=updated,
     )
 
 
@@ -47,364 +162,219 @@ def _fold(email: str | None) -> str | None:
 
 
 class SqlStore:
-    """One workspace's people, read and written through one connection.
+    """One workspace's people, read and written through the writer's connection.
 
     On PostgreSQL every person row read here is locked (FOR UPDATE) until the transaction ends,
     so two server processes cannot interleave read-modify-write of one person.
     """
 
-    def __init__(self, connection: sa.Connection, workspace_id: int, now: float) -> None:
-        self.c = connection
+    def __init__(self, cursor: Cursor, workspace_id: int, now: float) -> None:
+        self.sql = cursor
         self.ws = workspace_id
         self.now = now
-        self._lock_rows = connection.dialect.name == "postgresql"
         self._any_suppressed: bool | None = None
+        self._activities: list[dict[str, Any]] = []
 
-    def _one_person(self, query: sa.Select[Any]) -> Person | None:
-        if self._lock_rows:
-            query = query.with_for_update(of=people)
-        row = self.c.execute(query).first()
-        return person_from_row(row) if row is not None else None
-
-    # -- people and identifiers -------------------------------------------------------------------
+    # -- people and identifiers --------------------------------------------------------------------
 
     def person_by_identifier(self, kind: str, value: str) -> Person | None:
-        return self._one_person(
-            sa.select(*_PERSON_COLUMNS)
-            .select_from(identifiers.join(people, people.c.pk == identifiers.c.person_pk))
-            .where(
-                identifiers.c.workspace_id == self.ws,
-                identifiers.c.kind == kind,
-                identifiers.c.value == value,
-            )
-        )
+        return _person(self.sql.one(_BY_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value}))
 
     def person_by_cio_id(self, cio_id: str) -> Person | None:
-        return self._one_person(
-            sa.select(*_PERSON_COLUMNS).where(
-                people.c.workspace_id == self.ws, people.c.cio_id == cio_id
-            )
-        )
+        return _person(self.sql.one(_BY_CIO_ID, {"ws": self.ws, "cio": cio_id}))
 
     def person_by_pk(self, pk: int) -> Person | None:
-        return self._one_person(
-            sa.select(*_PERSON_COLUMNS).where(people.c.workspace_id == self.ws, people.c.pk == pk)
-        )
+        return _person(self.sql.one(_BY_PK, {"ws": self.ws, "pk": pk}))
 
     def _values(self, person: Person) -> dict[str, Any]:
         return {
+            "ws": self.ws,
             "id": person.id,
             "email": person.email,
             "email_folded": _fold(person.email),
-            "attributes": person.attributes,
-            "attribute_times": person.attribute_times,
+            "attributes": dumps(person.attributes),
+            "attribute_times": dumps(person.attribute_times),
             "created_in_roster_at": person.created_in_roster_at,
             "updated_at": person.updated_at,
         }
 
     def add_person(self, person: Person) -> Person:
-        result = self.c.execute(
-            people.insert().values(
-                workspace_id=self.ws, cio_id=person.cio_id, **self._values(person)
-            )
-        )
-        person.pk = result.inserted_primary_key[0]  # type: ignore[index]
+        row = self.sql.one(_INSERT_PERSON, {"cio_id": person.cio_id, **self._values(person)})
+        assert row is not None
+        person.pk = row[0]
         return person
 
     def save_person(self, person: Person) -> None:
-        self.c.execute(
-            people.update()
-            .where(people.c.workspace_id == self.ws, people.c.pk == person.pk)
-            .values(**self._values(person))
-        )
+        self.sql.run(_UPDATE_PERSON, {"pk": person.pk, **self._values(person)})
 
     def remove_person(self, person: Person) -> None:
-        self.c.execute(
-            identifiers.delete().where(
-                identifiers.c.workspace_id == self.ws, identifiers.c.person_pk == person.pk
-            )
-        )
-        self.c.execute(
-            people.delete().where(people.c.workspace_id == self.ws, people.c.pk == person.pk)
-        )
+        self.sql.run(_OWNED["identifiers"][2], {"ws": self.ws, "pk": person.pk})
+        self.sql.run(_DELETE_PERSON, {"ws": self.ws, "pk": person.pk})
 
     def cio_id_taken(self, cio_id: str) -> bool:
-        query = sa.select(people.c.pk).where(
-            people.c.workspace_id == self.ws, people.c.cio_id == cio_id
-        )
-        retired = sa.select(activities.c.pk).where(
-            activities.c.workspace_id == self.ws, activities.c.cio_id == cio_id
-        )
-        return bool(
-            self.c.execute(sa.select(sa.or_(sa.exists(query), sa.exists(retired)))).scalar_one()
-        )
+        """Live people and every cio_id the activity log still names (deleted, merged)."""
+        self.flush()
+        return self.sql.one(_CIO_ID_TAKEN, {"ws": self.ws, "cio": cio_id}) is not None
 
     def identifier_owner(self, kind: str, value: str) -> int | None:
-        return self.c.execute(
-            sa.select(identifiers.c.person_pk).where(
-                identifiers.c.workspace_id == self.ws,
-                identifiers.c.kind == kind,
-                identifiers.c.value == value,
-            )
-        ).scalar_one_or_none()
+        row = self.sql.one(_OWNER, {"ws": self.ws, "kind": kind, "value": value})
+        return row[0] if row is not None else None
 
     def set_identifier(self, kind: str, value: str, person_pk: int) -> None:
-        self.c.execute(
-            identifiers.insert().values(
-                workspace_id=self.ws, kind=kind, value=value, person_pk=person_pk
-            )
+        self.sql.run(
+            _INSERT_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value, "pk": person_pk}
         )
 
     def remove_identifier(self, kind: str, value: str) -> None:
-        self.c.execute(
-            identifiers.delete().where(
-                identifiers.c.workspace_id == self.ws,
-                identifiers.c.kind == kind,
-                identifiers.c.value == value,
-            )
-        )
+        self.sql.run(_DELETE_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value})
 
     def anonymous_ids_of(self, person_pk: int) -> list[str]:
-        return list(
-            self.c.execute(
-                sa.select(identifiers.c.value).where(
-                    identifiers.c.workspace_id == self.ws,
-                    identifiers.c.person_pk == person_pk,
-                    identifiers.c.kind == "anonymous_id",
-                )
-            ).scalars()
-        )
+        return [row[0] for row in self.sql.all(_ANONYMOUS_IDS, {"ws": self.ws, "pk": person_pk})]
 
-    # -- events -----------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------
 
     def event_id_seen(self, event_id: str) -> bool:
-        return (
-            self.c.execute(
-                sa.select(events.c.pk).where(
-                    events.c.workspace_id == self.ws, events.c.event_id == event_id
-                )
-            ).first()
-            is not None
-        )
+        return self.sql.one(_EVENT_ID_SEEN, {"ws": self.ws, "event_id": event_id}) is not None
 
     def add_event(self, event: Event) -> None:
-        result = self.c.execute(
-            events.insert().values(
-                workspace_id=self.ws,
-                event_id=event.event_id,
-                person_pk=event.person_pk,
-                anonymous_id=event.anonymous_id,
-                type=event.type,
-                name=event.name,
-                data=event.data,
-                timestamp=event.timestamp,
-                received_at=self.now,
-            )
+        row = self.sql.one(
+            _INSERT_EVENT,
+            {
+                "ws": self.ws,
+                "event_id": event.event_id,
+                "person_pk": event.person_pk,
+                "anonymous_id": event.anonymous_id,
+                "type": event.type,
+                "name": event.name,
+                "data": dumps(event.data),
+                "timestamp": event.timestamp,
+                "received_at": self.now,
+            },
         )
-        event.pk = result.inserted_primary_key[0]  # type: ignore[index]
+        assert row is not None
+        event.pk = row[0]
 
     def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int:
-        result = self.c.execute(
-            events.update()
-            .where(
-                events.c.workspace_id == self.ws,
-                events.c.anonymous_id == anonymous_id,
-                events.c.person_pk.is_(None),
-            )
-            .values(person_pk=person_pk)
+        return self.sql.run(
+            _ATTACH_EVENTS, {"ws": self.ws, "anonymous_id": anonymous_id, "pk": person_pk}
         )
-        return result.rowcount
 
-    # -- devices ----------------------------------------------------------------------------------
+    # -- devices -----------------------------------------------------------------------------------
 
     def device(self, token: str) -> Device | None:
-        row = self.c.execute(
-            sa.select(devices).where(devices.c.workspace_id == self.ws, devices.c.token == token)
-        ).first()
+        row = self.sql.one(_DEVICE, {"ws": self.ws, "token": token})
         if row is None:
             return None
-        return Device(
-            token=row.token,
-            person_pk=row.person_pk,
-            platform=row.platform,
-            last_used=row.last_used,
-            attributes=dict(row.attributes),
-        )
+        token, person_pk, platform, last_used, attributes = row
+        return Device(token, person_pk, platform, last_used, loads(attributes))
 
     def save_device(self, device: Device) -> None:
         self.remove_device(device.token)
-        self.c.execute(
-            devices.insert().values(
-                workspace_id=self.ws,
-                token=device.token,
-                person_pk=device.person_pk,
-                platform=device.platform,
-                last_used=device.last_used,
-                attributes=device.attributes,
-            )
+        self.sql.run(
+            _INSERT_DEVICE,
+            {
+                "ws": self.ws,
+                "token": device.token,
+                "pk": device.person_pk,
+                "platform": device.platform,
+                "last_used": device.last_used,
+                "attributes": dumps(device.attributes),
+            },
         )
 
     def remove_device(self, token: str) -> None:
-        self.c.execute(
-            devices.delete().where(devices.c.workspace_id == self.ws, devices.c.token == token)
-        )
+        self.sql.run(_DELETE_DEVICE, {"ws": self.ws, "token": token})
 
-    # -- relationships ----------------------------------------------------------------------------
+    # -- relationships -----------------------------------------------------------------------------
 
     def add_relationship(
         self, person_pk: int, object_type_id: str, object_id: str, attributes: dict[str, Any]
     ) -> None:
-        where = (
-            relationships.c.workspace_id == self.ws,
-            relationships.c.person_pk == person_pk,
-            relationships.c.object_type_id == object_type_id,
-            relationships.c.object_id == object_id,
-        )
-        current = self.c.execute(sa.select(relationships.c.attributes).where(*where)).first()
-        if current is None:
-            self.c.execute(
-                relationships.insert().values(
-                    workspace_id=self.ws,
-                    person_pk=person_pk,
-                    object_type_id=object_type_id,
-                    object_id=object_id,
-                    attributes=attributes,
-                )
-            )
-        else:
-            merged = {**current.attributes, **attributes}
-            merged = {k: v for k, v in merged.items() if v is not None and v != ""}
-            self.c.execute(relationships.update().where(*where).values(attributes=merged))
+        key = {"ws": self.ws, "pk": person_pk, "type": object_type_id, "object": object_id}
+        current = self.sql.one(_RELATIONSHIP, key)
+        merged = {**(loads(current[0]) if current else {}), **attributes}
+        merged = {k: v for k, v in merged.items() if v is not None and v != ""}
+        stmt = _INSERT_RELATIONSHIP if current is None else _UPDATE_RELATIONSHIP
+        self.sql.run(stmt, {**key, "attributes": dumps(merged)})
 
-    # -- whole-person moves and removals ----------------------------------------------------------
+    # -- whole-person moves and removals -----------------------------------------------------------
 
-    def _pks(self, table: sa.Table, key: sa.ColumnElement[Any], person_pk: int) -> list[Any]:
-        return list(
-            self.c.execute(
-                sa.select(key).where(
-                    table.c.workspace_id == self.ws, table.c.person_pk == person_pk
-                )
-            ).scalars()
-        )
+    def _keys(self, table: str, person_pk: int) -> list[Any]:
+        return [row[0] for row in self.sql.all(_OWNED[table][0], {"ws": self.ws, "pk": person_pk})]
 
     def move_belongings(self, from_pk: int, to_pk: int) -> dict[str, list[Any]]:
+        self.flush()
         moved: dict[str, list[Any]] = {
-            "events": self._pks(events, events.c.pk, from_pk),
+            "events": self._keys("events", from_pk),
             "anonymous_ids": self.anonymous_ids_of(from_pk),
-            "devices": self._pks(devices, devices.c.token, from_pk),
-            "activities": self._pks(activities, activities.c.pk, from_pk),
-            "relationships": [
-                {"object_type_id": row.object_type_id, "object_id": row.object_id}
-                for row in self.c.execute(
-                    sa.select(relationships.c.object_type_id, relationships.c.object_id).where(
-                        relationships.c.workspace_id == self.ws,
-                        relationships.c.person_pk == from_pk,
-                    )
-                )
-            ],
+            "devices": self._keys("devices", from_pk),
+            "activities": self._keys("activities", from_pk),
         }
-        for table in (events, devices, activities):
-            self.c.execute(
-                table.update()
-                .where(table.c.workspace_id == self.ws, table.c.person_pk == from_pk)
-                .values(person_pk=to_pk)
-            )
-        self.c.execute(
-            identifiers.update()
-            .where(
-                identifiers.c.workspace_id == self.ws,
-                identifiers.c.person_pk == from_pk,
-                identifiers.c.kind == "anonymous_id",
-            )
-            .values(person_pk=to_pk)
-        )
-        for rel in moved["relationships"]:
-            attributes: dict[str, Any] = self.c.execute(
-                sa.select(relationships.c.attributes).where(
-                    relationships.c.workspace_id == self.ws,
-                    relationships.c.person_pk == from_pk,
-                    relationships.c.object_type_id == rel["object_type_id"],
-                    relationships.c.object_id == rel["object_id"],
-                )
-            ).scalar_one()
-            self.add_relationship(to_pk, rel["object_type_id"], rel["object_id"], attributes)
-        self.c.execute(
-            relationships.delete().where(
-                relationships.c.workspace_id == self.ws, relationships.c.person_pk == from_pk
-            )
-        )
+        move = {"ws": self.ws, "from_pk": from_pk, "to_pk": to_pk}
+        for table in ("events", "devices", "activities"):
+            self.sql.run(_OWNED[table][1], move)
+        self.sql.run(_MOVE_ANONYMOUS_IDS, move)
+        moving = self.sql.all(_RELATIONSHIPS_OF, {"ws": self.ws, "pk": from_pk})
+        for type_id, object_id, attributes in moving:
+            self.add_relationship(to_pk, type_id, object_id, loads(attributes))
+        self.sql.run(_OWNED["relationships"][2], {"ws": self.ws, "pk": from_pk})
+        moved["relationships"] = [
+            {"object_type_id": type_id, "object_id": object_id} for type_id, object_id, _ in moving
+        ]
         return moved
 
     def remove_belongings(self, person_pk: int) -> None:
-        for table in (events, devices, relationships, activities, identifiers):
-            self.c.execute(
-                table.delete().where(
-                    table.c.workspace_id == self.ws, table.c.person_pk == person_pk
-                )
-            )
+        self.flush()
+        for table in ("events", "devices", "relationships", "activities", "identifiers"):
+            self.sql.run(_OWNED[table][2], {"ws": self.ws, "pk": person_pk})
 
-    # -- activity log -----------------------------------------------------------------------------
+    # -- activity log ------------------------------------------------------------------------------
 
     def add_activity(self, activity: Activity) -> None:
-        self.c.execute(
-            activities.insert().values(
-                workspace_id=self.ws,
-                person_pk=activity.person_pk,
-                cio_id=activity.cio_id,
-                type=activity.type,
-                name=activity.name,
-                data=activity.data,
-                timestamp=activity.timestamp,
-            )
+        # Held back and written in one executemany when the call is done (flush): a call
+        # typically logs several changes, and one statement costs less than several.
+        self._activities.append(
+            {
+                "ws": self.ws,
+                "person_pk": activity.person_pk,
+                "cio_id": activity.cio_id,
+                "type": activity.type,
+                "name": activity.name,
+                "data": dumps(activity.data) if activity.data is not None else None,
+                "timestamp": activity.timestamp,
+            }
         )
 
-    # -- suppression list -------------------------------------------------------------------------
+    def flush(self) -> None:
+        if self._activities:
+            self.sql.many(_INSERT_ACTIVITY, self._activities)
+            self._activities = []
+
+    # -- suppression list --------------------------------------------------------------------------
 
     def suppressed(self, hashes: list[str]) -> str | None:
         # SQLite has one writer, so "the list is empty" stays true for the whole batch; with
         # several PostgreSQL processes another may add to the list at any time.
-        if self._any_suppressed is None and not self._lock_rows:
-            self._any_suppressed = (
-                self.c.execute(
-                    sa.select(suppressions.c.hash)
-                    .where(suppressions.c.workspace_id == self.ws)
-                    .limit(1)
-                ).first()
-                is not None
-            )
+        if self._any_suppressed is None and not self.sql.postgresql:
+            self._any_suppressed = self.sql.one(_ANY_SUPPRESSED, {"ws": self.ws}) is not None
         if self._any_suppressed is False:
             return None
-        return self.c.execute(
-            sa.select(suppressions.c.hash)
-            .where(suppressions.c.workspace_id == self.ws, suppressions.c.hash.in_(hashes))
-            .limit(1)
-        ).scalar_one_or_none()
+        for hash_ in hashes:
+            if self.sql.one(_SUPPRESSED, {"ws": self.ws, "hash": hash_}) is not None:
+                return hash_
+        return None
 
     def add_suppressions(self, hashes: list[str]) -> None:
-        group = hashes[0]
         for hash_ in dict.fromkeys(hashes):
-            self.c.execute(
-                suppressions.delete().where(
-                    suppressions.c.workspace_id == self.ws, suppressions.c.hash == hash_
-                )
-            )
-            self.c.execute(
-                suppressions.insert().values(
-                    workspace_id=self.ws, hash=hash_, group_hash=group, created_at=self.now
-                )
+            self.sql.run(_DELETE_SUPPRESSION, {"ws": self.ws, "hash": hash_})
+            self.sql.run(
+                _INSERT_SUPPRESSION,
+                {"ws": self.ws, "hash": hash_, "group_hash": hashes[0], "now": self.now},
             )
         self._any_suppressed = True
 
     def remove_suppression_group(self, hash_: str) -> int:
-        group = self.c.execute(
-            sa.select(suppressions.c.group_hash).where(
-                suppressions.c.workspace_id == self.ws, suppressions.c.hash == hash_
-            )
-        ).scalar_one_or_none()
-        if group is None:
+        row = self.sql.one(_SUPPRESSION_GROUP, {"ws": self.ws, "hash": hash_})
+        if row is None:
             return 0
-        return self.c.execute(
-            suppressions.delete().where(
-                suppressions.c.workspace_id == self.ws, suppressions.c.group_hash == group
-            )
-        ).rowcount
+        return self.sql.run(_DELETE_SUPPRESSION_GROUP, {"ws": self.ws, "group_hash": row[0]})

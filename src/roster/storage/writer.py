@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from roster.domain.workspace import WorkspaceRules
 from roster.storage.database import Database
 from roster.storage.sql_store import SqlStore
+from roster.storage.statements import Cursor
 from roster.storage.tables import ingestion_log
 from roster.storage.vault import Vault
 from roster.storage.workspaces import load_rules
@@ -42,6 +43,9 @@ class Transaction:
 
     def __init__(self, connection: sa.Connection, vault: Vault) -> None:
         self.connection = connection
+        self.cursor = Cursor(
+            connection.connection.dbapi_connection, connection.dialect.name == "postgresql"
+        )
         self.now = time.time()
         self._vault = vault
         self._rules: dict[int, WorkspaceRules] = {}
@@ -54,7 +58,7 @@ class Transaction:
 
     def store(self, workspace_id: int) -> SqlStore:
         if workspace_id not in self._stores:
-            self._stores[workspace_id] = SqlStore(self.connection, workspace_id, self.now)
+            self._stores[workspace_id] = SqlStore(self.cursor, workspace_id, self.now)
         return self._stores[workspace_id]
 
     @contextmanager
@@ -173,19 +177,20 @@ class Writer:
                 unit = Transaction(connection, self._vault)
                 if self._postgres:
                     self._lock(connection, jobs)
-                for job in jobs:
-                    try:
-                        with unit.savepoint():
-                            value = job.work(unit)
-                    except sa.exc.DBAPIError as error:
-                        if self._transient(error) and job.attempts < _RETRIES:
-                            retry.append(job)
+                try:
+                    for job in jobs:
+                        try:
+                            with unit.savepoint():
+                                value = job.work(unit)
+                        except Exception as error:  # this request only
+                            if self._transient(error) and job.attempts < _RETRIES:
+                                retry.append(job)
+                            else:
+                                results.append((job, None, error))
                         else:
-                            results.append((job, None, error))
-                    except Exception as error:  # domain errors: this request only
-                        results.append((job, None, error))
-                    else:
-                        results.append((job, value, None))
+                            results.append((job, value, None))
+                finally:
+                    unit.cursor.close()
         except Exception as error:  # the commit itself failed: nothing of the batch is kept
             log.exception("a write transaction failed")
             connection.close()
@@ -210,9 +215,10 @@ class Writer:
         return connection
 
     @staticmethod
-    def _transient(error: sa.exc.DBAPIError) -> bool:
-        code = getattr(error.orig, "sqlstate", None)
-        return code in _TRANSIENT
+    def _transient(error: Exception) -> bool:
+        """A deadlock or serialization failure, raised by the driver or wrapped by SQLAlchemy."""
+        cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+        return getattr(cause, "sqlstate", None) in _TRANSIENT
 
     @staticmethod
     def _lock(connection: sa.Connection, jobs: list[_Job]) -> None:
