@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from roster import __version__
+from roster import __version__, logs
 from roster.api import app_api, errors, health, noop, track_v1
 from roster.api.paths import RawPathRouting
 from roster.services.system import System
@@ -70,4 +70,6 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
 
 def create_app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` worker processes: settings come from ROSTER_*."""
-    return create_app(Settings())
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)  # each worker process logs too
+    return create_app(settings)

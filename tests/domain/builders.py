@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from roster.domain.attributes import read_timestamp
 from roster.domain.identifiers import (
     NOT_GIVEN,
     Given,
@@ -35,6 +34,7 @@ from roster.domain.operations import (
     Unsuppress,
 )
 from roster.domain.people import Activity, Person
+from roster.domain.times import read_timestamp
 from tests.worlds import World
 
 EMAIL_OR_ID = IdentifierMode.EMAIL_OR_ID
@@ -207,7 +207,7 @@ def alias(mode: IdentifierMode | str, user: RefInput, previous: str, /) -> Alias
     return Alias(ref(mode, user), previous)
 
 
-# -- readings ---------------------------------------------------------------------------------------
+# -- readings --------------------------------------------------------------------------------------
 
 
 def person(world: World, kind: str, value: str) -> Person:

@@ -24,7 +24,7 @@ from roster.domain.identifiers import (
 from roster.domain.operations import Operation
 from roster.domain.people import Activity, Device, Event, Person
 from roster.domain.workspace import WorkspaceRules
-from tests.domain.memory_store import MemoryStore
+from tests.domain.memory_store import MemoryStore, clone
 from tests.domain.personas import START
 from tests.worlds import World
 
@@ -118,34 +118,36 @@ class MemoryWorld:
         raise ValueError(f"unknown identifier kind {kind!r}")
 
     def people(self) -> list[Person]:
-        return [self.store.person_by_pk(pk) for pk in sorted(self.store.state.people)]  # type: ignore[misc]
+        return clone([person for _, person in sorted(self.store.state.people.items())])
 
     def events(self, cio_id: str | None) -> list[Event]:
+        """Oldest first, as the storage layer's reader orders them."""
         pk = self._pk(cio_id) if cio_id is not None else None
         if cio_id is not None and pk is None:
             return []
-        return [
-            dataclasses.replace(event, data=dict(event.data))
-            for _, event in sorted(self.store.state.events.items())
-            if event.person_pk == pk
-        ]
+        mine = [event for event in self.store.state.events.values() if event.person_pk == pk]
+        return clone(sorted(mine, key=lambda event: (event.timestamp, event.pk or 0)))
 
     def activities(self, cio_id: str) -> list[Activity]:
         pk = self._pk(cio_id)
-        return [
-            dataclasses.replace(activity)
-            for activity in self.store.state.activities
-            if (pk is not None and activity.person_pk == pk)
-            or (activity.person_pk is None and activity.cio_id == cio_id)
-        ]
+        return clone(
+            [
+                activity
+                for activity in self.store.state.activities
+                if (pk is not None and activity.person_pk == pk)
+                or (activity.person_pk is None and activity.cio_id == cio_id)
+            ]
+        )
 
     def devices(self, cio_id: str) -> list[Device]:
         pk = self._pk(cio_id)
-        return [
-            dataclasses.replace(device)
-            for _, device in sorted(self.store.state.devices.items())
-            if pk is not None and device.person_pk == pk
-        ]
+        return clone(
+            [
+                device
+                for _, device in sorted(self.store.state.devices.items())
+                if pk is not None and device.person_pk == pk
+            ]
+        )
 
     def anonymous_ids(self, cio_id: str) -> list[str]:
         pk = self._pk(cio_id)
@@ -155,11 +157,13 @@ class MemoryWorld:
         hash_ = suppression_hash(self.rules.suppression_secret, kind, value)
         return self.store.suppressed([hash_]) is not None
 
-    # -- helpers -------------------------------------------------------------------------------------
+    # -- helpers -----------------------------------------------------------------------------------
 
     def _pk(self, cio_id: str) -> int | None:
-        person = self.store.person_by_cio_id(cio_id)
-        return person.pk if person is not None else None
+        for pk, person in self.store.state.people.items():
+            if person.cio_id == cio_id:
+                return pk
+        return None
 
     def _switch_mode(self, mode: IdentifierMode) -> None:
         """I1.4: emails become identifier rows (refused while they repeat or are invalid), or

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from roster.domain.people import Activity, Device, Event, Person
 
-
 T = TypeVar("T")
 
 
@@ -56,7 +55,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.state = State()
 
-    # -- transactions (what a savepoint gives the SQL store) -----------------------------------
+    # -- transactions (what a savepoint gives the SQL store) ---------------------------------------
 
     def snapshot(self) -> State:
         return clone(self.state)
@@ -68,7 +67,7 @@ class MemoryStore:
         self.state.last_pk += 1
         return self.state.last_pk
 
-    # -- people and identifiers ----------------------------------------------------------------
+    # -- people and identifiers --------------------------------------------------------------------
 
     def person_by_identifier(self, kind: str, value: str) -> Person | None:
         pk = self.state.identifiers.get((kind, value))
@@ -129,7 +128,7 @@ class MemoryStore:
             if kind == "anonymous_id" and pk == person_pk
         )
 
-    # -- events ----------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------
 
     def event_id_seen(self, event_id: str) -> bool:
         return any(event.event_id == event_id for event in self.state.events.values())
@@ -225,7 +224,7 @@ class MemoryStore:
     def flush(self) -> None:
         """Nothing is held back in memory."""
 
-    # -- suppression list (hashes only) --------------------------------------------------------------
+    # -- suppression list (hashes only) ------------------------------------------------------------
 
     def suppressed(self, hashes: list[str]) -> str | None:
         for hash_ in hashes:
@@ -247,7 +246,7 @@ class MemoryStore:
             del self.state.suppressions[member]
         return len(members)
 
-    # -- looking inside (for the world, never for the rules) -----------------------------------------
+    # -- looking inside (for the world, never for the rules) ---------------------------------------
 
     def check_integrity(self, emails_identify: bool) -> None:
         """What foreign keys and the identifier rows' meaning would guarantee in SQL."""

@@ -25,15 +25,15 @@ from tests.domain.builders import (
     cio,
     delete,
     event,
-    identify,
     identifiers_of,
+    identify,
     merge,
     person,
 )
 from tests.domain.personas import ADA, EMAIL_SHAPED_ID, GRACE, MARGARET, PHONE
 from tests.worlds import World
 
-# -- I1.1 cio_id ---------------------------------------------------------------------------------
+# -- I1.1 cio_id -----------------------------------------------------------------------------------
 
 
 def test_i1_1_generated_cio_ids_are_twelve_lowercase_hex_characters() -> None:
@@ -171,7 +171,7 @@ def test_i1_3_an_email_belongs_to_one_person_in_email_or_id(world: World) -> Non
     assert identifiers_of(world) == [(ADA.id, ADA.email), (GRACE.id, None)]
 
 
-# -- I1.4 identifier modes ---------------------------------------------------------------------------
+# -- I1.4 identifier modes -------------------------------------------------------------------------
 
 
 def test_i1_4_in_email_or_id_either_identifier_creates_or_finds_a_person(world: World) -> None:
@@ -267,13 +267,13 @@ def test_i1_5_workspace_settings_have_the_documented_defaults() -> None:
     assert rules.anonymous_retention_days == 30
 
 
-# -- I1.6 not given ----------------------------------------------------------------------------------
+# -- I1.6 not given --------------------------------------------------------------------------------
 
-BLOCKED_SPELLINGS = sorted(BLOCKED_VALUES) + [" NULL ", "Undefined", "[Object Object]", "GUEST"]
+BLOCKED_SPELLINGS = [*sorted(BLOCKED_VALUES), " NULL ", "Undefined", "[Object Object]", "GUEST"]
 
 
 def test_i1_6_the_blocked_values_are_the_documented_ones() -> None:
-    assert BLOCKED_VALUES == {
+    assert {
         "null",
         "undefined",
         "none",
@@ -287,7 +287,7 @@ def test_i1_6_the_blocked_values_are_the_documented_ones() -> None:
         "id",
         "email",
         "user_id",
-    }
+    } == BLOCKED_VALUES
 
 
 @pytest.mark.parametrize("raw", [None, "", *BLOCKED_SPELLINGS, 0, -1])

@@ -86,6 +86,8 @@ def customer(view: PersonView) -> dict[str, Any]:
 def by_email(request: Request, email: str = "", workspace_id: int = Workspace) -> JsonAnswer:
     if not email.strip():
         raise InvalidInput("the email query parameter is required", field="email")
+    if "\x00" in email:
+        raise InvalidInput("email cannot contain a NUL character", field="email")
     people = system_of(request).lookups.with_email(workspace_id, email)
     return JsonAnswer({"results": [identifiers_of(person) for person in people]})
 

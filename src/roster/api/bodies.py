@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from roster.domain.attributes import SPECIAL_KEYS, read_timestamp
+from roster.domain.attributes import SPECIAL_KEYS
 from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import (
     NOT_GIVEN,
@@ -21,6 +21,7 @@ from roster.domain.identifiers import (
 )
 from roster.domain.limits import check_attributes, check_event
 from roster.domain.operations import Identify, Ref, Relationship, TrackEvent
+from roster.domain.times import LATEST, looks_like_time, read_timestamp
 
 MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accepts
 
@@ -39,7 +40,20 @@ async def json_object(request: Request, required: bool = True) -> dict[str, Any]
         raise InvalidInput(f"request body is not valid JSON: {error.msg}") from error
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
+    if b"\\u0000" in raw and _holds_nul(body):
+        raise InvalidInput("text cannot contain NUL characters (\\u0000)")
     return body
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a decoded body: no database column holds one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _identifier(body: dict[str, Any], key: str, mode: IdentifierMode) -> tuple[Given | None, bool]:
@@ -88,7 +102,10 @@ def identify_from(ref: Ref, body: dict[str, Any], mode: IdentifierMode) -> Ident
     body_email, email_null = _identifier(body, "email", mode)
     timestamp = None
     if body.get("_timestamp") is not None:
-        timestamp = read_timestamp(body["_timestamp"])
+        raw = body["_timestamp"]
+        timestamp = read_timestamp(raw)
+        if timestamp is None and looks_like_time(raw) and float(raw) > LATEST:
+            timestamp = LATEST  # a future _timestamp counts as "now" (I4.8)
         if timestamp is None:
             raise InvalidInput("_timestamp must be unix seconds", field="_timestamp")
     update = body.get("_update", False)

@@ -31,6 +31,9 @@ class RawPathRouting:
 def segment(raw: str) -> str:
     """One path segment, percent-decoded once; '+' and '@' stay as they are."""
     try:
-        return unquote(raw, errors="strict")
+        value = unquote(raw, errors="strict")
     except UnicodeDecodeError as error:
         raise InvalidInput("the reference in the path is not valid UTF-8") from error
+    if "\x00" in value:
+        raise InvalidInput("the reference in the path cannot contain a NUL character (%00)")
+    return value

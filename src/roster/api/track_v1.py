@@ -10,10 +10,14 @@ from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
 from roster.api.bodies import event_from, identify_from, json_object
 from roster.api.paths import segment
-from roster.domain.attributes import read_timestamp
 from roster.domain.errors import InvalidInput, MergeRefused
 from roster.domain.identifiers import IdentifierMode, read_given, read_reference, typed_reference
-from roster.domain.limits import check_attributes, check_device_token, serialised_size
+from roster.domain.limits import (
+    check_attributes,
+    check_device_platform,
+    check_device_token,
+    serialised_size,
+)
 from roster.domain.operations import (
     AddDevice,
     DeleteDevice,
@@ -26,6 +30,7 @@ from roster.domain.operations import (
     Unsuppress,
     WorkspaceActivity,
 )
+from roster.domain.times import read_timestamp
 from roster.services.ingestion import Message
 
 router = APIRouter(tags=["Track API v1"])
@@ -103,6 +108,7 @@ def device_from(ref: Ref, body: dict[str, Any]) -> AddDevice:
     platform = device.get("platform")
     if not isinstance(platform, str) or not platform:
         raise InvalidInput("device.platform is required (ios or android)", field="device.platform")
+    check_device_platform(platform)
     last_used = device.get("last_used")
     if last_used is not None:
         seconds = read_timestamp(last_used)
@@ -158,7 +164,10 @@ def merge_side(body: dict[str, Any], side: str, mode: IdentifierMode) -> Ref:
     ((kind, raw),) = value.items()
     if kind not in ("id", "email", "cio_id"):
         raise MergeRefused(f"{side} must be identified by id, email or cio_id, not '{kind}'")
-    ref = typed_reference(kind, raw, mode)
+    try:
+        ref = typed_reference(kind, raw, mode)
+    except InvalidInput as error:  # a merge answers in the merge shape, {"meta": {"error"}}
+        raise MergeRefused(f"{side}.{kind}: {error.message}") from error
     if not hasattr(ref, "kind"):
         raise MergeRefused(f"{side}.{kind} must not be empty")
     return ref

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from typing import Any
 
 from roster.domain.limits import check_person_size
 from roster.domain.people import Person
+from roster.domain.times import read_timestamp
 
 # Keys of an identify body that are instructions or identifiers, not attributes (I3, I4.7).
 SPECIAL_KEYS = frozenset(
@@ -15,28 +15,6 @@ SPECIAL_KEYS = frozenset(
 )
 
 Change = tuple[str, Any, Any]  # (attribute, from, to)
-
-
-def read_timestamp(value: Any) -> float | None:
-    """Unix seconds from an integer, a digit string or an ISO-8601 string; None otherwise."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return float(text)
-        except ValueError:
-            pass
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
-    return None
 
 
 def normalise_created_at(value: Any) -> Any:
@@ -88,6 +66,7 @@ def apply_attributes(
     changes: list[Change] = []
     updated = person.attributes
     times = person.attribute_times
+    count_before = len(updated)
     for name, raw in attributes.items():
         path = name.split(".")
         top = path[0] if all(path) else name
@@ -108,6 +87,6 @@ def apply_attributes(
         else:
             updated[top] = after
         changes.append((top, before, after))
-    if changes:
+    if changes and len(updated) > count_before:  # a merge may have left more: removals still go
         check_person_size(len(updated))
     return changes

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from roster.domain.errors import InvalidInput, LimitExceeded
+from roster.domain.times import looks_like_time, read_timestamp
 
 ATTRIBUTE_NAME_MAX_BYTES = 150
 ATTRIBUTE_VALUE_MAX_BYTES = 1000
@@ -31,6 +32,8 @@ def serialised_size(value: Any) -> int:
 
 
 def check_attribute(name: str, value: Any) -> None:
+    if not name:
+        raise InvalidInput("attribute names cannot be empty", field=name)
     if len(name.encode()) > ATTRIBUTE_NAME_MAX_BYTES:
         raise LimitExceeded(
             f"attribute name '{name[:40]}...' cannot be longer than "
@@ -48,6 +51,14 @@ def check_attribute(name: str, value: Any) -> None:
         )
 
 
+def check_created_at(value: Any) -> None:
+    """created_at meant as unix seconds must be a time roster can store (years 1 to 9999)."""
+    if looks_like_time(value) and read_timestamp(value) is None:
+        raise InvalidInput(
+            "created_at must be unix seconds between years 1 and 9999", field="created_at"
+        )
+
+
 def check_attributes(attributes: dict[str, Any]) -> None:
     if len(attributes) > ATTRIBUTES_PER_CALL:
         raise LimitExceeded(
@@ -58,6 +69,8 @@ def check_attributes(attributes: dict[str, Any]) -> None:
         )
     for name, value in attributes.items():
         check_attribute(name, value)
+    if "created_at" in attributes:
+        check_created_at(attributes["created_at"])
 
 
 def check_person_size(count: int) -> None:
@@ -84,6 +97,19 @@ def check_event(name: str, data: dict[str, Any]) -> None:
             f"event data cannot be longer than {EVENT_DATA_MAX_BYTES} bytes",
             attribute="data",
             limit=EVENT_DATA_MAX_BYTES,
+        )
+
+
+DEVICE_PLATFORM_MAX_BYTES = 32
+
+
+def check_device_platform(platform: str) -> None:
+    if len(platform.encode()) > DEVICE_PLATFORM_MAX_BYTES:
+        raise LimitExceeded(
+            f"device platform cannot be longer than {DEVICE_PLATFORM_MAX_BYTES} bytes "
+            "(ios or android)",
+            attribute="device.platform",
+            limit=DEVICE_PLATFORM_MAX_BYTES,
         )
 
 

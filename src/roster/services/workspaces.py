@@ -168,13 +168,11 @@ class Workspaces:
     @staticmethod
     def _check_emails_unique(tx: Transaction, workspace_id: int) -> None:
         """I1.4: an id_only workspace becomes email_or_id only when its emails can identify."""
-        shared, invalid = emails_blocking_switch(tx.connection, workspace_id, looks_like_email)
-        if shared or invalid:
-            holders = [f"shared: {email}" for email in shared] + [
-                f"invalid: {email}" for email in invalid
-            ]
+        holders = emails_blocking_switch(tx.connection, workspace_id, looks_like_email)
+        if holders:
             raise SettingRefused(
                 "this workspace cannot switch to email_or_id while several people share an "
-                "email or an email is invalid",
+                f"email or an email is invalid: {len(holders)} people (see holders) need a "
+                "merge or a new email first",
                 holders=holders,
             )

@@ -237,3 +237,28 @@ class Reader:
             query = query.where(ingestion_log.c.pk < after_pk)
         rows = self._all(query.order_by(ingestion_log.c.pk.desc()).limit(limit))
         return [dict(row._mapping) for row in rows]
+
+    def log_entries(self, workspace_id: int, person_pk: int | None, cio_id: str) -> list[Activity]:
+        """The activity-log rows of a person (or what is left of a deleted one), oldest first."""
+        owner = (
+            activities.c.person_pk == person_pk
+            if person_pk is not None
+            else sa.and_(activities.c.person_pk.is_(None), activities.c.cio_id == cio_id)
+        )
+        rows = self._all(
+            sa.select(activities)
+            .where(activities.c.workspace_id == workspace_id, owner)
+            .order_by(activities.c.pk)
+        )
+        return [
+            Activity(
+                type=row.type,
+                timestamp=row.timestamp,
+                person_pk=row.person_pk,
+                cio_id=row.cio_id,
+                name=row.name,
+                data=row.data,
+                pk=row.pk,
+            )
+            for row in rows
+        ]

@@ -11,26 +11,22 @@ from roster.storage.tables import identifiers, people
 
 def emails_blocking_switch(
     connection: sa.Connection, workspace_id: int, valid: Callable[[str], bool]
-) -> tuple[list[str], list[str]]:
-    shared: list[str] = list(
-        connection.execute(
-            sa.select(people.c.email_folded)
-            .where(people.c.workspace_id == workspace_id, people.c.email_folded.is_not(None))
-            .group_by(people.c.email_folded)
-            .having(sa.func.count() > 1)
-            .order_by(people.c.email_folded)
-            .limit(100)
-        ).scalars()
-    )
-    emails: list[str] = list(
-        connection.execute(
-            sa.select(people.c.email).where(
-                people.c.workspace_id == workspace_id, people.c.email.is_not(None)
-            )
-        ).scalars()
-    )
-    invalid = [email for email in emails if not valid(email)][:100]
-    if not shared and not invalid:
+) -> list[str]:
+    """The cio_ids of people whose email is shared or invalid (none: emails now identify)."""
+    rows = connection.execute(
+        sa.select(people.c.cio_id, people.c.email, people.c.email_folded).where(
+            people.c.workspace_id == workspace_id, people.c.email.is_not(None)
+        )
+    ).all()
+    holders: dict[str, list[str]] = {}
+    blocking: set[str] = set()
+    for row in rows:
+        cio_id, email, folded = str(row.cio_id), str(row.email), str(row.email_folded)
+        holders.setdefault(folded, []).append(cio_id)
+        if not valid(email.strip()):
+            blocking.add(cio_id)
+    blocking.update(cio for cios in holders.values() if len(cios) > 1 for cio in cios)
+    if not blocking:
         connection.execute(
             identifiers.insert().from_select(
                 ["workspace_id", "kind", "value", "person_pk"],
@@ -39,7 +35,7 @@ def emails_blocking_switch(
                 ).where(people.c.workspace_id == workspace_id, people.c.email_folded.is_not(None)),
             )
         )
-    return shared, invalid
+    return sorted(blocking)
 
 
 def drop_email_identifiers(connection: sa.Connection, workspace_id: int) -> None:

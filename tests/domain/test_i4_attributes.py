@@ -1,0 +1,434 @@
+"""I4. Identify: what changes on the target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from roster.domain.errors import InvalidInput, LimitExceeded
+from roster.domain.identifiers import IdentifierMode
+from roster.domain.limits import check_attributes
+from tests.domain.builders import (
+    EMAIL_OR_ID,
+    anonymous_event,
+    cio,
+    identify,
+    of_type,
+    person,
+)
+from tests.domain.personas import ADA, DAY, HOUR, LINUS, START
+from tests.worlds import World
+
+# -- I4.1, I4.2 merging and removing ---------------------------------------------------------------
+
+
+def test_i4_1_attributes_are_merged_and_unmentioned_keys_stay(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    world.apply(identify(any_mode, ADA.id, plan="free", seats=1))
+
+    world.apply(identify(any_mode, ADA.id, plan="pro", country="UK"))
+
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro", "seats": 1, "country": "UK"}
+
+
+@pytest.mark.parametrize("removal", [None, ""])
+def test_i4_2_null_or_empty_string_removes_an_attribute(
+    world: World, any_mode: IdentifierMode, removal: str | None
+) -> None:
+    world.apply(identify(any_mode, ADA.id, plan="pro", seats=1))
+
+    world.apply(identify(any_mode, ADA.id, plan=removal, never_set=removal))
+
+    ada = person(world, "id", ADA.id)
+    assert ada.attributes == {"seats": 1}
+    [change] = of_type(world.activities(ada.cio_id), "attribute_change", "plan")[1:]
+    assert change.data == {"from": "pro", "to": None}
+    assert of_type(world.activities(ada.cio_id), "attribute_change", "never_set") == []
+
+
+def test_i4_2_zero_false_and_empty_collections_are_values_not_removals(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, a=0, b=False, c=[], d={}, e=" "))
+
+    assert person(world, "id", ADA.id).attributes == {
+        "a": 0,
+        "b": False,
+        "c": [],
+        "d": {},
+        "e": " ",
+    }
+
+
+# -- I4.3 values, dot notation, limits -------------------------------------------------------------
+
+
+def test_i4_3_values_may_be_any_json(world: World) -> None:
+    values: dict[str, Any] = {
+        "name": "Ada",
+        "age": 36,
+        "ratio": 0.5,
+        "vip": True,
+        "tags": ["math", {"nested": [1, 2]}],
+        "address": {"city": "London", "geo": {"lat": 51.5}},
+    }
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **values))
+
+    assert person(world, "id", ADA.id).attributes == values
+
+
+def test_i4_3_a_dot_notation_key_updates_one_nested_key(world: World) -> None:
+    world.apply(
+        identify(
+            EMAIL_OR_ID,
+            ADA.id,
+            cio_subscription_preferences={"topics": {"topic_1": False, "topic_2": True}},
+        )
+    )
+
+    world.apply(
+        identify(EMAIL_OR_ID, ADA.id, **{"cio_subscription_preferences.topics.topic_1": True})
+    )
+
+    ada = person(world, "id", ADA.id)
+    assert ada.attributes == {
+        "cio_subscription_preferences": {"topics": {"topic_1": True, "topic_2": True}}
+    }
+    [_, change] = of_type(
+        world.activities(ada.cio_id), "attribute_change", "cio_subscription_preferences"
+    )
+    assert change.data == {
+        "from": {"topics": {"topic_1": False, "topic_2": True}},
+        "to": {"topics": {"topic_1": True, "topic_2": True}},
+    }
+
+
+def test_i4_3_dot_notation_creates_missing_levels_and_null_removes_one_key(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{"prefs.topics.news": True, "prefs.lang": "en"}))
+    assert person(world, "id", ADA.id).attributes == {
+        "prefs": {"topics": {"news": True}, "lang": "en"}
+    }
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{"prefs.topics.news": None}))
+    assert person(world, "id", ADA.id).attributes == {"prefs": {"topics": {}, "lang": "en"}}
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{"prefs.lang": ""}))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{"prefs.topics": None}))
+    assert person(world, "id", ADA.id).attributes == {}
+
+
+def test_i4_3_an_attribute_name_is_at_most_150_bytes() -> None:
+    check_attributes({"n" * 150: 1})
+    with pytest.raises(LimitExceeded) as raised:
+        check_attributes({"n" * 151: 1})
+    assert raised.value.limit == 150
+    with pytest.raises(LimitExceeded):
+        check_attributes({"é" * 76: 1})
+
+
+def test_i4_3_a_value_is_at_most_1000_bytes_serialised() -> None:
+    check_attributes({"bio": "x" * 1000, "list": ["y" * 994]})  # ["..."] is 998 bytes
+    for too_big in ("x" * 1001, "é" * 501, ["y" * 999], {"k": "z" * 995}):
+        with pytest.raises(LimitExceeded) as raised:
+            check_attributes({"bio": too_big})
+        assert (raised.value.attribute, raised.value.limit) == ("bio", 1000)
+
+
+def test_i4_3_a_call_carries_at_most_300_attributes() -> None:
+    check_attributes({f"a{i}": i for i in range(300)})
+    with pytest.raises(LimitExceeded) as raised:
+        check_attributes({f"a{i}": i for i in range(301)})
+    assert raised.value.limit == 300
+    with pytest.raises(LimitExceeded):
+        identify(EMAIL_OR_ID, ADA.id, **{f"a{i}": i for i in range(301)})
+
+
+def test_i4_3_a_person_holds_at_most_300_attributes_and_a_call_over_it_writes_nothing(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    world.apply(identify(any_mode, ADA.id, **{f"a{i}": i for i in range(295)}))
+    world.apply(anonymous_event(LINUS.anonymous_id, "page_viewed"))
+    ada = person(world, "id", ADA.id)
+    activities_before = world.activities(ada.cio_id)
+
+    with pytest.raises(LimitExceeded) as raised:
+        world.apply(
+            identify(
+                any_mode,
+                ADA.id,
+                email=ADA.email,
+                anonymous_id=LINUS.anonymous_id,
+                **{f"b{i}": i for i in range(6)},
+            )
+        )
+
+    assert raised.value.limit == 300
+    assert world.people() == [ada]
+    assert world.activities(ada.cio_id) == activities_before
+    assert world.anonymous_ids(ada.cio_id) == []
+    assert [e.anonymous_id for e in world.events(None)] == [LINUS.anonymous_id]
+
+
+def test_i4_3_a_call_may_fill_a_person_to_exactly_300_or_swap_attributes_at_the_limit(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{f"a{i}": i for i in range(295)}))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{f"b{i}": i for i in range(5)}))
+    assert len(person(world, "id", ADA.id).attributes) == 300
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, a0=None, a1=None, c0=0, c1=1))
+    attributes = person(world, "id", ADA.id).attributes
+    assert len(attributes) == 300
+    assert "a0" not in attributes and attributes["c1"] == 1
+
+
+# -- I4.4 created_at -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        (1_600_000_000, 1_600_000_000),
+        (1_600_000_000.75, 1_600_000_000),
+        ("1600000000", 1_600_000_000),
+        (" 1600000000 ", 1_600_000_000),
+        ("2020-09-13T12:26:40Z", 1_600_000_000),
+        ("2020-09-13T14:26:40+02:00", 1_600_000_000),
+        ("2020-09-13T12:26:40", 1_600_000_000),
+        ("2020-09-13", 1_599_955_200),
+        ("last tuesday", "last tuesday"),
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
+        ("1e999", "1e999"),
+        (True, True),
+        ({"when": "later"}, {"when": "later"}),
+    ],
+)
+def test_i4_4_created_at_is_stored_as_unix_seconds_when_it_reads_as_a_time(
+    world: World, given: Any, stored: Any
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, created_at=given))
+
+    assert person(world, "id", ADA.id).attributes == {"created_at": stored}
+
+
+def test_i4_4_roster_records_its_own_creation_time(world: World) -> None:
+    world.set_time(START + 5)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, created_at=1_500_000_000))
+    world.set_time(START + DAY)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="pro"))
+
+    ada = person(world, "id", ADA.id)
+    assert ada.created_in_roster_at == int(START + 5)
+    assert ada.attributes["created_at"] == 1_500_000_000
+    assert "_created_in_roster_at" not in ada.attributes
+
+
+# -- I4.5 unsubscribed -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "unsubscribed"),
+    [
+        (True, True),
+        ("true", True),
+        ("TRUE", True),
+        ("True", True),
+        (1, True),
+        ("1", True),
+        (False, False),
+        ("false", False),
+        (0, False),
+        ("0", False),
+        ("yes", False),
+        (2, False),
+        ("unsubscribed", False),
+    ],
+)
+def test_i4_5_true_in_any_case_1_and_quoted_1_mean_unsubscribed(
+    world: World, given: Any, unsubscribed: bool
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, unsubscribed=given))
+
+    ada = person(world, "id", ADA.id)
+    assert ada.attributes == {"unsubscribed": unsubscribed}
+    assert ada.unsubscribed is unsubscribed
+
+
+# -- I4.6 anonymous_id -----------------------------------------------------------------------------
+
+
+def test_i4_6_an_anonymous_id_in_the_body_links_it_and_is_not_an_attribute(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    world.apply(identify(any_mode, LINUS.id, anonymous_id=LINUS.anonymous_id, plan="pro"))
+
+    linus = person(world, "id", LINUS.id)
+    assert world.anonymous_ids(linus.cio_id) == [LINUS.anonymous_id]
+    assert person(world, "anonymous_id", LINUS.anonymous_id).cio_id == linus.cio_id
+    assert linus.attributes == {"plan": "pro"}
+
+
+# -- I4.7 reserved names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["_created_in_roster_at", "_cio", "_cio_id", "_cioanything", "_roster", "_roster_pk"]
+)
+def test_i4_7_reserved_names_cannot_be_set(name: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        check_attributes({name: 1})
+    assert raised.value.field == name
+    with pytest.raises(InvalidInput):
+        identify(EMAIL_OR_ID, ADA.id, **{name: 1})
+
+
+def test_i4_7_instructions_are_not_attributes_and_other_underscores_are(world: World) -> None:
+    check_attributes({"_last_visit": 1, "_cart": []})
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _update=False, _timestamp=START - 1, _last_visit=7))
+
+    assert person(world, "id", ADA.id).attributes == {"_last_visit": 7}
+
+
+# -- I4.8 ordering ---------------------------------------------------------------------------------
+
+
+def test_i4_8_an_older_timestamp_does_not_overwrite_a_newer_one(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, plan="pro"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 20, plan="free", seats=2))
+
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro", "seats": 2}
+
+
+def test_i4_8_a_newer_timestamp_overwrites(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 20, plan="free"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, plan="pro"))
+
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro"}
+
+
+def test_i4_8_timestamps_may_be_given_as_digit_or_iso_strings(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp="2023-11-14T22:13:10Z", plan="pro"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=str(int(START - 20)), plan="free"))
+
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro"}
+
+
+@pytest.mark.parametrize("unreadable", ["soon", "NaN", "Infinity", ""])
+def test_i4_8_an_unreadable_timestamp_is_ignored_and_the_call_counts_as_now(
+    world: World, unreadable: str
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, plan="pro"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=unreadable, plan="free"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 5, plan="team"))
+
+    ada = person(world, "id", ADA.id)
+    assert ada.attributes == {"plan": "free"}
+    assert ada.attribute_times == {"plan": START}
+
+
+def test_i4_8_a_removal_keeps_its_timestamp_as_a_tombstone(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 30, plan="pro"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, plan=None))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 20, plan="free"))
+
+    assert person(world, "id", ADA.id).attributes == {}
+
+
+def test_i4_8_a_call_without_timestamp_always_applies_as_now(world: World) -> None:
+    world.set_time(START + HOUR)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START + HOUR - 1, plan="pro"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="free"))
+    assert person(world, "id", ADA.id).attributes == {"plan": "free"}
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START + HOUR - 2, plan="team"))
+    assert person(world, "id", ADA.id).attributes == {"plan": "free"}
+
+
+def test_i4_8_a_future_timestamp_is_clamped_to_the_time_received(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START + 365 * DAY, plan="pro"))
+    ada = person(world, "id", ADA.id)
+    assert ada.attributes == {"plan": "pro"}
+    assert ada.attribute_times["plan"] == START
+
+    world.set_time(START + 1)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="free"))
+
+    assert person(world, "id", ADA.id).attributes == {"plan": "free"}
+
+
+def test_i4_8_a_nested_key_follows_its_top_level_attribute_timestamp(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, prefs={"lang": "en"}))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 20, **{"prefs.lang": "fr"}))
+
+    assert person(world, "id", ADA.id).attributes == {"prefs": {"lang": "en"}}
+
+
+def test_i4_8_identifiers_change_in_arrival_order_whatever_the_timestamp(world: World) -> None:
+    world.configure(allow_email_update_by_id=True)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, email="ada@two.example"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 20, email="ada@three.example"))
+
+    assert person(world, "id", ADA.id).email == "ada@three.example"
+    assert world.person("email", "ada@two.example") is None
+
+
+# -- I4.9 email letter case ------------------------------------------------------------------------
+
+
+def test_i4_9_an_email_differing_only_in_case_updates_the_stored_form(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    cio_id = person(world, "id", ADA.id).cio_id
+
+    outcome = world.apply(identify(EMAIL_OR_ID, ADA.id, email=" ADA@Example.com "))
+
+    ada = person(world, "email", ADA.email)
+    assert ada.cio_id == cio_id
+    assert ada.email == "ADA@Example.com"
+    assert outcome.conflicts == []
+    assert of_type(world.activities(cio_id), "failed_attribute_change") == []
+    [_, change] = of_type(world.activities(cio_id), "attribute_change", "email")
+    assert change.data == {"from": ADA.email, "to": "ADA@Example.com"}
+
+
+def test_i4_9_the_same_email_with_spaces_is_no_change_at_all(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    cio_id = person(world, "id", ADA.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, cio(cio_id), email=f"  {ADA.email}\t"))
+
+    assert person(world, "id", ADA.id).email == ADA.email
+    assert len(of_type(world.activities(cio_id), "attribute_change", "email")) == 1
+
+
+# -- I4.10 activity log ----------------------------------------------------------------------------
+
+
+def test_i4_10_every_applied_change_is_logged_with_from_and_to(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="free"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="free"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="pro", seats=2))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan=None))
+    cio_id = person(world, "id", ADA.id).cio_id
+
+    changes = [(a.name, a.data) for a in of_type(world.activities(cio_id), "attribute_change")]
+
+    assert changes == [
+        ("id", {"from": None, "to": ADA.id}),
+        ("plan", {"from": None, "to": "free"}),
+        ("plan", {"from": "free", "to": "pro"}),
+        ("seats", {"from": None, "to": 2}),
+        ("plan", {"from": "pro", "to": None}),
+    ]

@@ -1,0 +1,182 @@
+"""I8. Events, devices, relationships."""
+
+from __future__ import annotations
+
+import pytest
+
+from roster.domain.errors import InvalidInput, LimitExceeded
+from roster.domain.identifiers import IdentifierMode
+from roster.domain.limits import check_event
+from tests.domain.builders import (
+    EMAIL_OR_ID,
+    add_device,
+    anonymous_event,
+    cio,
+    delete_device,
+    event,
+    identifiers_of,
+    identify,
+    of_type,
+    person,
+)
+from tests.domain.personas import ADA, GRACE, LINUS, START
+from tests.worlds import World
+
+ACME = {"identifiers": {"object_type_id": "1", "object_id": "acme"}}
+
+# -- I8.1 unknown references -----------------------------------------------------------------------
+
+
+def test_i8_1_an_event_for_an_unknown_id_creates_the_person(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    outcome = world.apply(event(any_mode, ADA.id, "signed_up", data={"plan": "pro"}))
+
+    ada = person(world, "id", ADA.id)
+    assert outcome.created is True
+    assert (ada.id, ada.email, ada.attributes) == (ADA.id, None, {})
+    [stored] = world.events(ada.cio_id)
+    assert (stored.name, stored.type, stored.data, stored.timestamp) == (
+        "signed_up",
+        "event",
+        {"plan": "pro"},
+        START,
+    )
+
+
+def test_i8_1_an_event_for_an_unknown_email_creates_the_person(world: World) -> None:
+    world.apply(event(EMAIL_OR_ID, ADA.email, "signed_up"))
+
+    assert identifiers_of(world) == [(None, ADA.email)]
+    assert [e.name for e in world.events(person(world, "email", ADA.email).cio_id)] == ["signed_up"]
+
+
+def test_i8_1_a_device_for_an_unknown_reference_creates_the_person(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    world.apply(add_device(any_mode, ADA.id, ADA.device, platform="ios", app_version="1.2"))
+
+    ada = person(world, "id", ADA.id)
+    assert ada.id == ADA.id
+    [device] = world.devices(ada.cio_id)
+    assert (device.token, device.platform, device.attributes) == (
+        ADA.device,
+        "ios",
+        {"app_version": "1.2"},
+    )
+    assert device.last_used == int(START)
+
+
+def test_i8_1_a_relationship_for_an_unknown_reference_creates_the_person(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, cio_relationships=[ACME]))
+
+    ada = person(world, "id", ADA.id)
+    [added] = of_type(world.activities(ada.cio_id), "add_relationship")
+    assert added.data == {"object_type_id": "1", "object_id": "acme"}
+
+
+def test_i8_1_unknown_cio_references_and_device_deletions_create_nobody(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    world.apply(event(any_mode, "cio_ffffffffffff", "signed_up"))
+    world.apply(add_device(any_mode, "cio_ffffffffffff", ADA.device))
+    world.apply(delete_device(any_mode, ADA.id, ADA.device))
+
+    assert world.people() == []
+    assert world.events(None) == []
+
+
+# -- I8.2 limits and event ids ---------------------------------------------------------------------
+
+
+def test_i8_2_an_event_name_is_at_most_100_bytes_and_required() -> None:
+    check_event("n" * 100, {})
+    with pytest.raises(LimitExceeded) as raised:
+        check_event("n" * 101, {})
+    assert (raised.value.attribute, raised.value.limit) == ("name", 100)
+    with pytest.raises(LimitExceeded):
+        event(EMAIL_OR_ID, ADA.id, "é" * 51)
+    with pytest.raises(InvalidInput):
+        event(EMAIL_OR_ID, ADA.id, "")
+
+
+def test_i8_2_event_data_is_at_most_100000_bytes_serialised() -> None:
+    check_event("big", {"blob": "x" * (100_000 - 11)})  # {"blob":"..."} adds 11 bytes
+    with pytest.raises(LimitExceeded) as raised:
+        check_event("big", {"blob": "x" * (100_000 - 10)})
+    assert (raised.value.attribute, raised.value.limit) == ("data", 100_000)
+
+
+def test_i8_2_a_repeated_event_id_is_ignored(world: World, any_mode: IdentifierMode) -> None:
+    first = event(any_mode, ADA.id, "purchased", data={"n": 1}, event_id="evt-1")
+    world.apply(first)
+    ada_cio = person(world, "id", ADA.id).cio_id
+    activities = world.activities(ada_cio)
+
+    world.apply(first)
+    world.apply(event(any_mode, ADA.id, "purchased", data={"n": 2}, event_id="evt-1"))
+
+    [stored] = world.events(ada_cio)
+    assert (stored.data, stored.event_id) == ({"n": 1}, "evt-1")
+    assert world.activities(ada_cio) == activities
+
+
+def test_i8_2_event_ids_are_unique_across_the_workspace(world: World) -> None:
+    world.apply(event(EMAIL_OR_ID, ADA.id, "purchased", event_id="evt-1"))
+
+    world.apply(event(EMAIL_OR_ID, GRACE.id, "purchased", event_id="evt-1"))
+    world.apply(anonymous_event(LINUS.anonymous_id, "purchased", event_id="evt-1"))
+
+    assert identifiers_of(world) == [(ADA.id, None)]
+    assert world.events(None) == []
+
+
+def test_i8_2_events_without_ids_are_all_kept(world: World) -> None:
+    for _ in range(3):
+        world.apply(event(EMAIL_OR_ID, ADA.id, "clicked"))
+
+    assert len(world.events(person(world, "id", ADA.id).cio_id)) == 3
+
+
+# -- I8.3 devices ----------------------------------------------------------------------------------
+
+
+def test_i8_3_a_device_token_added_to_another_person_moves(world: World) -> None:
+    world.apply(add_device(EMAIL_OR_ID, ADA.id, "shared-tablet", platform="ios", owner="ada"))
+
+    world.apply(add_device(EMAIL_OR_ID, GRACE.id, "shared-tablet", platform="android"))
+
+    ada_cio = person(world, "id", ADA.id).cio_id
+    grace_cio = person(world, "id", GRACE.id).cio_id
+    assert world.devices(ada_cio) == []
+    [device] = world.devices(grace_cio)
+    assert (device.token, device.platform, device.attributes) == ("shared-tablet", "android", {})
+    [moved_away] = of_type(world.activities(ada_cio), "device_change", "shared-tablet")[1:]
+    assert moved_away.data == {"action": "moved_away"}
+    [added] = of_type(world.activities(grace_cio), "device_change", "shared-tablet")
+    assert added.data == {"action": "added", "platform": "android", "moved_from": cio(ada_cio)}
+
+
+def test_i8_3_adding_a_device_again_updates_it(world: World) -> None:
+    world.apply(add_device(EMAIL_OR_ID, ADA.id, ADA.device, platform="ios", app_version="1.0"))
+
+    world.apply(
+        add_device(
+            EMAIL_OR_ID, ADA.id, ADA.device, platform="ios", last_used=1_700_000_500, os="17"
+        )
+    )
+
+    [device] = world.devices(person(world, "id", ADA.id).cio_id)
+    assert device.attributes == {"app_version": "1.0", "os": "17"}
+    assert device.last_used == 1_700_000_500
+
+
+def test_i8_3_deleting_a_device_removes_it_only_from_its_owner(world: World) -> None:
+    world.apply(add_device(EMAIL_OR_ID, ADA.id, ADA.device))
+    world.apply(add_device(EMAIL_OR_ID, GRACE.id, GRACE.device))
+
+    world.apply(delete_device(EMAIL_OR_ID, GRACE.id, ADA.device))
+    world.apply(delete_device(EMAIL_OR_ID, GRACE.id, GRACE.device))
+
+    assert [d.token for d in world.devices(person(world, "id", ADA.id).cio_id)] == [ADA.device]
+    assert world.devices(person(world, "id", GRACE.id).cio_id) == []
