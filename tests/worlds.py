@@ -40,5 +40,9 @@ class World(Protocol):
 
     def anonymous_ids(self, cio_id: str) -> list[str]: ...
 
+    def object(self, object_type_id: str, object_id: str) -> dict[str, Any] | None:
+        """An object: {"attributes": {...}, "people": {cio_id: relationship attributes},
+        "anonymous": {anonymous_id: relationship attributes}}, or None."""
+
     def suppressed(self, kind: str, value: str) -> bool:
         """Whether that identifier is on the suppression list (checked by hash)."""

@@ -153,6 +153,28 @@ class MemoryWorld:
         pk = self._pk(cio_id)
         return self.store.anonymous_ids_of(pk) if pk is not None else []
 
+    def object(self, object_type_id: str, object_id: str) -> dict[str, Any] | None:
+        state = self.store.state
+        attributes = state.objects.get((object_type_id, object_id))
+        if attributes is None:
+            return None
+        cio_ids = {pk: person.cio_id for pk, person in state.people.items()}
+        return clone(
+            {
+                "attributes": attributes,
+                "people": {
+                    cio_ids[r.person_pk]: r.attributes
+                    for r in state.relationships
+                    if (r.object_type_id, r.object_id) == (object_type_id, object_id)
+                },
+                "anonymous": {
+                    key[0]: value
+                    for key, value in state.anonymous_relationships.items()
+                    if key[1:] == (object_type_id, object_id)
+                },
+            }
+        )
+
     def suppressed(self, kind: str, value: str) -> bool:
         hash_ = suppression_hash(self.rules.suppression_secret, kind, value)
         return self.store.suppressed([hash_]) is not None

@@ -46,6 +46,11 @@ class State:
     activities: list[Activity] = field(default_factory=list)
     suppressions: dict[str, str] = field(default_factory=dict)  # hash -> its group's hash
     issued_cio_ids: set[str] = field(default_factory=set)
+    objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (anonymous_id, object_type_id, object_id) -> relationship attributes
+    anonymous_relationships: dict[tuple[str, str, str], dict[str, Any]] = field(
+        default_factory=dict
+    )
     last_pk: int = 0
 
 
@@ -176,6 +181,57 @@ class MemoryStore:
         self.state.relationships.append(
             Relationship(person_pk, object_type_id, object_id, clone(attributes))
         )
+
+    def remove_relationship(self, person_pk: int, object_type_id: str, object_id: str) -> bool:
+        key = (person_pk, object_type_id, object_id)
+        before = len(self.state.relationships)
+        self.state.relationships = [
+            r
+            for r in self.state.relationships
+            if (r.person_pk, r.object_type_id, r.object_id) != key
+        ]
+        return len(self.state.relationships) < before
+
+    def add_anonymous_relationship(
+        self, anonymous_id: str, object_type_id: str, object_id: str, attributes: dict[str, Any]
+    ) -> None:
+        key = (anonymous_id, object_type_id, object_id)
+        merged = {**self.state.anonymous_relationships.get(key, {}), **clone(attributes)}
+        self.state.anonymous_relationships[key] = {
+            k: v for k, v in merged.items() if v is not None and v != ""
+        }
+
+    def remove_anonymous_relationship(
+        self, anonymous_id: str, object_type_id: str, object_id: str
+    ) -> bool:
+        key = (anonymous_id, object_type_id, object_id)
+        return self.state.anonymous_relationships.pop(key, None) is not None
+
+    def attach_anonymous_relationships(self, anonymous_id: str, person_pk: int) -> int:
+        waiting = [k for k in self.state.anonymous_relationships if k[0] == anonymous_id]
+        for key in waiting:
+            attributes = self.state.anonymous_relationships.pop(key)
+            self.add_relationship(person_pk, key[1], key[2], attributes)
+        return len(waiting)
+
+    # -- objects -----------------------------------------------------------------------------------
+
+    def object_attributes(self, object_type_id: str, object_id: str) -> dict[str, Any] | None:
+        found = self.state.objects.get((object_type_id, object_id))
+        return clone(found) if found is not None else None
+
+    def save_object(self, object_type_id: str, object_id: str, attributes: dict[str, Any]) -> None:
+        self.state.objects[(object_type_id, object_id)] = clone(attributes)
+
+    def remove_object(self, object_type_id: str, object_id: str) -> bool:
+        key = (object_type_id, object_id)
+        self.state.relationships = [
+            r for r in self.state.relationships if (r.object_type_id, r.object_id) != key
+        ]
+        self.state.anonymous_relationships = {
+            k: v for k, v in self.state.anonymous_relationships.items() if (k[1], k[2]) != key
+        }
+        return self.state.objects.pop(key, None) is not None
 
     # -- whole-person moves and removals -----------------------------------------------------------
 

@@ -79,6 +79,19 @@ class SqlWorld:
         pk = self._pk(cio_id)
         return self.reader.anonymous_ids(self.ws, pk) if pk is not None else []
 
+    def object(self, object_type_id: str, object_id: str) -> dict[str, Any] | None:
+        found = self.reader.object_view(self.ws, object_type_id, object_id)
+        if found is None:
+            return None
+        return {
+            "attributes": found["attributes"],
+            "people": {r["cio_id"]: r["relationship_attributes"] for r in found["relationships"]},
+            "anonymous": {
+                r["anonymous_id"]: r["relationship_attributes"]
+                for r in found["anonymous_relationships"]
+            },
+        }
+
     def suppressed(self, kind: str, value: str) -> bool:
         def secret(tx: Transaction) -> bytes:
             return tx.rules(self.ws).suppression_secret

@@ -10,3 +10,4 @@ from tests.domain.test_i6_merge import *  # noqa: F403
 from tests.domain.test_i7_anonymous import *  # noqa: F403
 from tests.domain.test_i8_events_devices import *  # noqa: F403
 from tests.domain.test_i9_delete_suppress import *  # noqa: F403
+from tests.domain.test_objects import *  # noqa: F403

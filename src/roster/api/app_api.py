@@ -171,6 +171,16 @@ def activities(
     )
 
 
+@router.get("/v1/objects/{object_type_id}/{object_id}", summary="An object and its people")
+def get_object(
+    request: Request, object_type_id: str, object_id: str, workspace_id: int = Workspace
+) -> JsonAnswer:
+    found = system_of(request).lookups.object(
+        workspace_id, segment(object_type_id), segment(object_id)
+    )
+    return JsonAnswer({"object": found})
+
+
 @router.post("/v1/merge_customers", summary="Merge two people (answers why when it cannot)")
 async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)

@@ -121,6 +121,28 @@ class Context:
         setattr(person, kind, None)
         self.activity(person, "attribute_change", kind, {"from": before, "to": None})
 
+    def person_for(self, ref: Reference | Given, create: bool) -> Person | None:
+        """The person a call addresses; unknown id/email references create one when asked (I8.1)."""
+        if isinstance(ref, Given):
+            self.note_blocked("reference", ref)
+            self.note("no usable reference: nothing was changed")
+            return None
+        hashed = self.suppressed([(ref.kind, ref.value)])
+        if hashed is not None:
+            self.note("the call references a suppressed identifier", hashed)
+            return None
+        person = self.find(ref)
+        if person is None:
+            if ref.kind == "cio_id" or not create or ref.kind == "anonymous_id":
+                self.note(f"no person has {ref.kind} '{ref.value}': nothing was changed")
+                return None
+            if ref.kind == "id":
+                person = self.create_person(id_=ref.value)
+            else:
+                person = self.create_person(email=ref.value)
+        self.outcome.cio_id = person.cio_id
+        return person
+
     # -- what the logs say ------------------------------------------------------------------------
 
     def activity(

@@ -7,14 +7,18 @@ from roster.domain.errors import MergeRefused
 from roster.domain.identifiers import Given, IdentifierMode, Reference, read_reference
 from roster.domain.identity import identify, link_anonymous_id
 from roster.domain.merge import merge_people, resolve_side
+from roster.domain.objects import delete_object, identify_object, relate
 from roster.domain.operations import (
     AddDevice,
     Alias,
     DeleteDevice,
+    DeleteObject,
     DeletePerson,
     Identify,
+    IdentifyObject,
     Merge,
     Operation,
+    Relate,
     Suppress,
     TrackEvent,
     Unsuppress,
@@ -46,30 +50,13 @@ def apply(ctx: Context, op: Operation) -> Outcome:
             _alias(ctx, op)
         case WorkspaceActivity():
             ctx.activity(None, op.type, op.name, op.data)
+        case IdentifyObject():
+            identify_object(ctx, op)
+        case Relate():
+            relate(ctx, op)
+        case DeleteObject():
+            delete_object(ctx, op)
     return ctx.finish()
-
-
-def _person_for(ctx: Context, ref: Reference | Given, create: bool) -> Person | None:
-    """The person a call addresses; unknown id/email references create one when asked (I8.1)."""
-    if isinstance(ref, Given):
-        ctx.note_blocked("reference", ref)
-        ctx.note("no usable reference: nothing was changed")
-        return None
-    hashed = ctx.suppressed([(ref.kind, ref.value)])
-    if hashed is not None:
-        ctx.note("the call references a suppressed identifier", hashed)
-        return None
-    person = ctx.find(ref)
-    if person is None:
-        if ref.kind == "cio_id" or not create or ref.kind == "anonymous_id":
-            ctx.note(f"no person has {ref.kind} '{ref.value}': nothing was changed")
-            return None
-        if ref.kind == "id":
-            person = ctx.create_person(id_=ref.value)
-        else:
-            person = ctx.create_person(email=ref.value)
-    ctx.outcome.cio_id = person.cio_id
-    return person
 
 
 def _track(ctx: Context, op: TrackEvent) -> None:
@@ -81,7 +68,7 @@ def _track(ctx: Context, op: TrackEvent) -> None:
         anonymous_id, ref = ref.value, Given(None)
     person_pk: int | None = None
     if isinstance(ref, Reference):
-        person = _person_for(ctx, ref, create=True)
+        person = ctx.person_for(ref, create=True)
         if person is None:
             return
         if anonymous_id is not None:
@@ -109,7 +96,7 @@ def _track(ctx: Context, op: TrackEvent) -> None:
 
 
 def _add_device(ctx: Context, op: AddDevice) -> None:
-    person = _person_for(ctx, op.reference, create=True)
+    person = ctx.person_for(op.reference, create=True)
     if person is None:
         return
     assert person.pk is not None
@@ -138,7 +125,7 @@ def _add_device(ctx: Context, op: AddDevice) -> None:
 
 
 def _delete_device(ctx: Context, op: DeleteDevice) -> None:
-    person = _person_for(ctx, op.reference, create=False)
+    person = ctx.person_for(op.reference, create=False)
     if person is None:
         return
     existing = ctx.store.device(op.token)
@@ -162,7 +149,7 @@ def delete_person(ctx: Context, person: Person, suppressed: bool = False) -> Non
 
 
 def _delete(ctx: Context, ref: Reference | Given) -> None:
-    person = _person_for(ctx, ref, create=False)
+    person = ctx.person_for(ref, create=False)
     if person is not None:
         delete_person(ctx, person)
 
@@ -228,11 +215,11 @@ def _alias(ctx: Context, op: Alias) -> None:
         if isinstance(previous, Given):
             ctx.note("alias: previousId is not usable")
             return
-        person = _person_for(ctx, op.user, create=True)
+        person = ctx.person_for(op.user, create=True)
         if person is not None:
             link_anonymous_id(ctx, person, op.previous)
         return
-    primary = _person_for(ctx, op.user, create=False)
+    primary = ctx.person_for(op.user, create=False)
     if primary is None or primary.pk == secondary.pk:
         return
     merge_people(ctx, primary, secondary, reason="alias")

@@ -206,4 +206,8 @@ def link_anonymous_id(ctx: Context, person: Person, anonymous_id: str) -> None:
         return
     ctx.store.set_identifier("anonymous_id", anonymous_id, person.pk)
     moved = ctx.store.attach_anonymous_events(anonymous_id, person.pk)
-    ctx.activity(person, "anon_merge", None, {"anonymous_id": anonymous_id, "events": moved})
+    data: dict[str, object] = {"anonymous_id": anonymous_id, "events": moved}
+    related = ctx.store.attach_anonymous_relationships(anonymous_id, person.pk)
+    if related:
+        data["relationships"] = related
+    ctx.activity(person, "anon_merge", None, data)

@@ -33,6 +33,43 @@ class Relationship:
 
 
 @dataclass(frozen=True)
+class ObjectKey:
+    """An object (Segment group, Customer.io object): a type id and an id within the type."""
+
+    object_type_id: str
+    object_id: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """The other side of a relationship with an object: a person, or an anonymous id."""
+
+    reference: Ref
+    attributes: dict[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IdentifyObject:
+    object: ObjectKey
+    attributes: dict[str, JSON] = field(default_factory=dict)
+    related: tuple[Related, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeleteObject:
+    object: ObjectKey
+
+
+@dataclass(frozen=True)
+class Relate:
+    """Add (or with `remove`, delete) relationships between one object and people."""
+
+    object: ObjectKey
+    related: tuple[Related, ...]
+    remove: bool = False
+
+
+@dataclass(frozen=True)
 class TrackEvent:
     """An event for a person (reference given) or an anonymous one (I7.1)."""
 
@@ -110,6 +147,9 @@ Operation = (
     | Unsuppress
     | Merge
     | Alias
+    | IdentifyObject
+    | DeleteObject
+    | Relate
 )
 
 
@@ -143,4 +183,9 @@ def named_identifiers(op: Operation) -> list[tuple[str, str]]:
         case Alias():
             previous = [(kind, op.previous) for kind in ("id", "email", "anonymous_id")]
             return [*_ref(op.user), *previous]
+        case IdentifyObject() | Relate():
+            people = [pair for related in op.related for pair in _ref(related.reference)]
+            return [("object", f"{op.object.object_type_id}/{op.object.object_id}"), *people]
+        case DeleteObject():
+            return [("object", f"{op.object.object_type_id}/{op.object.object_id}")]
     return []

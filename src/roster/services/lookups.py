@@ -90,6 +90,12 @@ class Lookups:
             workspace_id, person.pk, person.cio_id, type_, offset, limit
         )
 
+    def object(self, workspace_id: int, object_type_id: str, object_id: str) -> dict[str, Any]:
+        found = self.reader.object_view(workspace_id, object_type_id, object_id)
+        if found is None:
+            raise NotFound(f"no object {object_type_id}/{object_id}")
+        return found
+
     def suppressed(self, workspace_id: int, hash_: str) -> bool:
         return self.reader.is_suppressed(workspace_id, hash_)
 

@@ -11,10 +11,12 @@ from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.database import Database
 from roster.storage.tables import (
     activities,
+    anonymous_relationships,
     devices,
     events,
     identifiers,
     ingestion_log,
+    objects,
     people,
     relationships,
     suppressions,
@@ -262,3 +264,53 @@ class Reader:
             )
             for row in rows
         ]
+
+    def object_view(
+        self, workspace_id: int, object_type_id: str, object_id: str
+    ) -> dict[str, Any] | None:
+        """An object's attributes and everyone related to it (people, waiting anonymous ids)."""
+        key = (
+            objects.c.workspace_id == workspace_id,
+            objects.c.object_type_id == object_type_id,
+            objects.c.object_id == object_id,
+        )
+        found = self._all(sa.select(objects.c.attributes).where(*key))
+        if not found:
+            return None
+        people_rows = self._all(
+            sa.select(people.c.cio_id, people.c.id, people.c.email, relationships.c.attributes)
+            .select_from(relationships.join(people, people.c.pk == relationships.c.person_pk))
+            .where(
+                relationships.c.workspace_id == workspace_id,
+                relationships.c.object_type_id == object_type_id,
+                relationships.c.object_id == object_id,
+            )
+            .order_by(people.c.pk)
+        )
+        anonymous_rows = self._all(
+            sa.select(anonymous_relationships.c.anonymous_id, anonymous_relationships.c.attributes)
+            .where(
+                anonymous_relationships.c.workspace_id == workspace_id,
+                anonymous_relationships.c.object_type_id == object_type_id,
+                anonymous_relationships.c.object_id == object_id,
+            )
+            .order_by(anonymous_relationships.c.anonymous_id)
+        )
+        return {
+            "object_type_id": object_type_id,
+            "object_id": object_id,
+            "attributes": dict(found[0].attributes),
+            "relationships": [
+                {
+                    "cio_id": row.cio_id,
+                    "id": row.id,
+                    "email": row.email,
+                    "relationship_attributes": dict(row.attributes),
+                }
+                for row in people_rows
+            ],
+            "anonymous_relationships": [
+                {"anonymous_id": row.anonymous_id, "relationship_attributes": dict(row.attributes)}
+                for row in anonymous_rows
+            ],
+        }

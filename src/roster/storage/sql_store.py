@@ -100,6 +100,49 @@ _RELATIONSHIPS_OF = statement(
     "SELECT object_type_id, object_id, attributes FROM relationships "
     "WHERE workspace_id = :ws AND person_pk = :pk"
 )
+_DELETE_RELATIONSHIP = statement(f"DELETE FROM relationships WHERE {_RELATIONSHIP_KEY}")
+_ANONYMOUS_KEY = (
+    "workspace_id = :ws AND anonymous_id = :anonymous_id AND object_type_id = :type "
+    "AND object_id = :object"
+)
+_ANONYMOUS_RELATIONSHIP = statement(
+    f"SELECT attributes FROM anonymous_relationships WHERE {_ANONYMOUS_KEY}"
+)
+_INSERT_ANONYMOUS_RELATIONSHIP = statement(
+    "INSERT INTO anonymous_relationships (workspace_id, anonymous_id, object_type_id, object_id, "
+    "attributes) VALUES (:ws, :anonymous_id, :type, :object, :attributes)",
+    json=("attributes",),
+)
+_UPDATE_ANONYMOUS_RELATIONSHIP = statement(
+    f"UPDATE anonymous_relationships SET attributes = :attributes WHERE {_ANONYMOUS_KEY}",
+    json=("attributes",),
+)
+_DELETE_ANONYMOUS_RELATIONSHIP = statement(
+    f"DELETE FROM anonymous_relationships WHERE {_ANONYMOUS_KEY}"
+)
+_ANONYMOUS_RELATIONSHIPS_OF = statement(
+    "SELECT object_type_id, object_id, attributes FROM anonymous_relationships "
+    "WHERE workspace_id = :ws AND anonymous_id = :anonymous_id"
+)
+_DELETE_ANONYMOUS_RELATIONSHIPS_OF = statement(
+    "DELETE FROM anonymous_relationships WHERE workspace_id = :ws AND anonymous_id = :anonymous_id"
+)
+_OBJECT_KEY = "workspace_id = :ws AND object_type_id = :type AND object_id = :object"
+_OBJECT = statement(f"SELECT attributes FROM objects WHERE {_OBJECT_KEY}")
+_INSERT_OBJECT = statement(
+    "INSERT INTO objects (workspace_id, object_type_id, object_id, attributes, created_at, "
+    "updated_at) VALUES (:ws, :type, :object, :attributes, :now, :now)",
+    json=("attributes",),
+)
+_UPDATE_OBJECT = statement(
+    f"UPDATE objects SET attributes = :attributes, updated_at = :now WHERE {_OBJECT_KEY}",
+    json=("attributes",),
+)
+_DELETE_OBJECT = statement(f"DELETE FROM objects WHERE {_OBJECT_KEY}")
+_DELETE_OBJECT_RELATIONSHIPS = (
+    statement(f"DELETE FROM relationships WHERE {_OBJECT_KEY}"),
+    statement(f"DELETE FROM anonymous_relationships WHERE {_OBJECT_KEY}"),
+)
 _INSERT_ACTIVITY = statement(
     "INSERT INTO activities (workspace_id, person_pk, cio_id, type, name, data, timestamp) "
     "VALUES (:ws, :person_pk, :cio_id, :type, :name, :data, :timestamp)",
@@ -296,6 +339,66 @@ class SqlStore:
         merged = {k: v for k, v in merged.items() if v is not None and v != ""}
         stmt = _INSERT_RELATIONSHIP if current is None else _UPDATE_RELATIONSHIP
         self.sql.run(stmt, {**key, "attributes": dumps(merged)})
+
+    def remove_relationship(self, person_pk: int, object_type_id: str, object_id: str) -> bool:
+        key = {"ws": self.ws, "pk": person_pk, "type": object_type_id, "object": object_id}
+        return self.sql.run(_DELETE_RELATIONSHIP, key) > 0
+
+    def add_anonymous_relationship(
+        self, anonymous_id: str, object_type_id: str, object_id: str, attributes: dict[str, Any]
+    ) -> None:
+        key = {
+            "ws": self.ws,
+            "anonymous_id": anonymous_id,
+            "type": object_type_id,
+            "object": object_id,
+        }
+        current = self.sql.one(_ANONYMOUS_RELATIONSHIP, key)
+        merged = {**(loads(current[0]) if current else {}), **attributes}
+        merged = {k: v for k, v in merged.items() if v is not None and v != ""}
+        stmt = _INSERT_ANONYMOUS_RELATIONSHIP if current is None else _UPDATE_ANONYMOUS_RELATIONSHIP
+        self.sql.run(stmt, {**key, "attributes": dumps(merged)})
+
+    def remove_anonymous_relationship(
+        self, anonymous_id: str, object_type_id: str, object_id: str
+    ) -> bool:
+        key = {
+            "ws": self.ws,
+            "anonymous_id": anonymous_id,
+            "type": object_type_id,
+            "object": object_id,
+        }
+        return self.sql.run(_DELETE_ANONYMOUS_RELATIONSHIP, key) > 0
+
+    def attach_anonymous_relationships(self, anonymous_id: str, person_pk: int) -> int:
+        key = {"ws": self.ws, "anonymous_id": anonymous_id}
+        waiting = self.sql.all(_ANONYMOUS_RELATIONSHIPS_OF, key)
+        for type_id, object_id, attributes in waiting:
+            self.add_relationship(person_pk, type_id, object_id, loads(attributes))
+        if waiting:
+            self.sql.run(_DELETE_ANONYMOUS_RELATIONSHIPS_OF, key)
+        return len(waiting)
+
+    # -- objects -----------------------------------------------------------------------------------
+
+    def object_attributes(self, object_type_id: str, object_id: str) -> dict[str, Any] | None:
+        row = self.sql.one(_OBJECT, {"ws": self.ws, "type": object_type_id, "object": object_id})
+        if row is None:
+            return None
+        attributes: dict[str, Any] = loads(row[0])
+        return attributes
+
+    def save_object(self, object_type_id: str, object_id: str, attributes: dict[str, Any]) -> None:
+        key = {"ws": self.ws, "type": object_type_id, "object": object_id, "now": self.now}
+        values = {**key, "attributes": dumps(attributes)}
+        if self.sql.run(_UPDATE_OBJECT, values) == 0:
+            self.sql.run(_INSERT_OBJECT, values)
+
+    def remove_object(self, object_type_id: str, object_id: str) -> bool:
+        key = {"ws": self.ws, "type": object_type_id, "object": object_id}
+        for stmt in _DELETE_OBJECT_RELATIONSHIPS:
+            self.sql.run(stmt, key)
+        return self.sql.run(_DELETE_OBJECT, key) > 0
 
     # -- whole-person moves and removals -----------------------------------------------------------
 

@@ -113,6 +113,32 @@ relationships = sa.Table(
     sa.Column("object_id", sa.Text, nullable=False),
     sa.Column("attributes", Json, nullable=False),
     sa.PrimaryKeyConstraint("workspace_id", "person_pk", "object_type_id", "object_id"),
+    sa.Index(None, "workspace_id", "object_type_id", "object_id"),
+)
+
+objects = sa.Table(
+    "objects",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("object_type_id", sa.String(64), nullable=False),
+    sa.Column("object_id", sa.Text, nullable=False),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "object_type_id", "object_id"),
+)
+
+# Relationships of an anonymous id that is no one's yet; they join the person with it (I7.2).
+anonymous_relationships = sa.Table(
+    "anonymous_relationships",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("anonymous_id", sa.Text, nullable=False),
+    sa.Column("object_type_id", sa.String(64), nullable=False),
+    sa.Column("object_id", sa.Text, nullable=False),
+    sa.Column("attributes", Json, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "anonymous_id", "object_type_id", "object_id"),
+    sa.Index(None, "workspace_id", "object_type_id", "object_id"),
 )
 
 activities = sa.Table(
