@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
-from roster.api.bodies import json_object
+from roster.api.bodies import json_object, merge_side
 from roster.api.paths import segment
-from roster.api.track_v1 import merge_side
 from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge

@@ -10,7 +10,7 @@ import orjson
 from fastapi import Request
 
 from roster.domain.attributes import SPECIAL_KEYS
-from roster.domain.errors import InvalidInput
+from roster.domain.errors import InvalidInput, MergeRefused
 from roster.domain.identifiers import (
     NOT_GIVEN,
     Given,
@@ -18,9 +18,15 @@ from roster.domain.identifiers import (
     check_id,
     looks_like_email,
     read_given,
+    typed_reference,
 )
-from roster.domain.limits import check_attributes, check_event
-from roster.domain.operations import Identify, Ref, Relationship, TrackEvent
+from roster.domain.limits import (
+    check_attributes,
+    check_device_platform,
+    check_device_token,
+    check_event,
+)
+from roster.domain.operations import AddDevice, Identify, Ref, Relationship, TrackEvent
 from roster.domain.times import LATEST, looks_like_time, read_timestamp
 
 MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accepts
@@ -156,3 +162,52 @@ def event_from(ref: Ref, body: dict[str, Any]) -> TrackEvent:
         timestamp=timestamp,
         anonymous_id=read_given(body.get("anonymous_id"), "anonymous_id"),
     )
+
+
+def device_from(ref: Ref, body: dict[str, Any]) -> AddDevice:
+    """{device: {id, platform, last_used?, attributes?}}; v2 names the id `token`."""
+    device = body.get("device")
+    if not isinstance(device, dict):
+        raise InvalidInput("device must be an object with id and platform", field="device")
+    token = device.get("id") if device.get("id") is not None else device.get("token")
+    if not isinstance(token, str):
+        raise InvalidInput("device.id is required and must be a string", field="device.id")
+    check_device_token(token)
+    platform = device.get("platform")
+    if not isinstance(platform, str) or not platform:
+        raise InvalidInput("device.platform is required (ios or android)", field="device.platform")
+    check_device_platform(platform)
+    last_used = device.get("last_used")
+    if last_used is not None:
+        seconds = read_timestamp(last_used)
+        if seconds is None:
+            raise InvalidInput("device.last_used must be unix seconds", field="device.last_used")
+        last_used = int(seconds)
+    attributes = device.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise InvalidInput("device.attributes must be an object", field="device.attributes")
+    # customerio-python puts extra keys beside id and platform instead of under attributes.
+    extra = {
+        k: v
+        for k, v in device.items()
+        if k not in ("id", "token", "platform", "last_used", "attributes")
+    }
+    attributes = {**extra, **attributes}
+    check_attributes(attributes)
+    return AddDevice(ref, token, platform, last_used, attributes)
+
+
+def merge_side(body: dict[str, Any], side: str, mode: IdentifierMode) -> Ref:
+    value = body.get(side)
+    if not isinstance(value, dict) or len(value) != 1:
+        raise MergeRefused(f"{side} must be an object with exactly one of id, email or cio_id")
+    ((kind, raw),) = value.items()
+    if kind not in ("id", "email", "cio_id"):
+        raise MergeRefused(f"{side} must be identified by id, email or cio_id, not '{kind}'")
+    try:
+        ref = typed_reference(kind, raw, mode)
+    except InvalidInput as error:  # a merge answers in the merge shape, {"meta": {"error"}}
+        raise MergeRefused(f"{side}.{kind}: {error.message}") from error
+    if not hasattr(ref, "kind"):
+        raise MergeRefused(f"{side}.{kind} must not be empty")
+    return ref

@@ -8,18 +8,14 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
-from roster.api.bodies import event_from, identify_from, json_object
+from roster.api.bodies import device_from, event_from, identify_from, json_object, merge_side
 from roster.api.paths import segment
-from roster.domain.errors import InvalidInput, MergeRefused
-from roster.domain.identifiers import IdentifierMode, read_given, read_reference, typed_reference
+from roster.domain.errors import InvalidInput
+from roster.domain.identifiers import IdentifierMode, read_given, read_reference
 from roster.domain.limits import (
-    check_attributes,
-    check_device_platform,
-    check_device_token,
     serialised_size,
 )
 from roster.domain.operations import (
-    AddDevice,
     DeleteDevice,
     DeletePerson,
     Merge,
@@ -30,7 +26,6 @@ from roster.domain.operations import (
     Unsuppress,
     WorkspaceActivity,
 )
-from roster.domain.times import read_timestamp
 from roster.services.ingestion import Message
 
 router = APIRouter(tags=["Track API v1"])
@@ -96,39 +91,6 @@ async def anonymous_event(request: Request, workspace_id: int = Workspace) -> Js
     return await _apply(request, workspace_id, op, "track")
 
 
-def device_from(ref: Ref, body: dict[str, Any]) -> AddDevice:
-    """{device: {id, platform, last_used?, attributes?}}; v2 names the id `token`."""
-    device = body.get("device")
-    if not isinstance(device, dict):
-        raise InvalidInput("device must be an object with id and platform", field="device")
-    token = device.get("id") if device.get("id") is not None else device.get("token")
-    if not isinstance(token, str):
-        raise InvalidInput("device.id is required and must be a string", field="device.id")
-    check_device_token(token)
-    platform = device.get("platform")
-    if not isinstance(platform, str) or not platform:
-        raise InvalidInput("device.platform is required (ios or android)", field="device.platform")
-    check_device_platform(platform)
-    last_used = device.get("last_used")
-    if last_used is not None:
-        seconds = read_timestamp(last_used)
-        if seconds is None:
-            raise InvalidInput("device.last_used must be unix seconds", field="device.last_used")
-        last_used = int(seconds)
-    attributes = device.get("attributes") or {}
-    if not isinstance(attributes, dict):
-        raise InvalidInput("device.attributes must be an object", field="device.attributes")
-    # customerio-python puts extra keys beside id and platform instead of under attributes.
-    extra = {
-        k: v
-        for k, v in device.items()
-        if k not in ("id", "token", "platform", "last_used", "attributes")
-    }
-    attributes = {**extra, **attributes}
-    check_attributes(attributes)
-    return AddDevice(ref, token, platform, last_used, attributes)
-
-
 @router.put("/api/v1/customers/{ref}/devices", summary="Add or update a device")
 async def add_device(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
@@ -155,22 +117,6 @@ async def suppress(request: Request, ref: str, workspace_id: int = Workspace) ->
 async def unsuppress(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
     op = Unsuppress(_ref(request, workspace_id, ref))
     return await _apply(request, workspace_id, op, "unsuppress")
-
-
-def merge_side(body: dict[str, Any], side: str, mode: IdentifierMode) -> Ref:
-    value = body.get(side)
-    if not isinstance(value, dict) or len(value) != 1:
-        raise MergeRefused(f"{side} must be an object with exactly one of id, email or cio_id")
-    ((kind, raw),) = value.items()
-    if kind not in ("id", "email", "cio_id"):
-        raise MergeRefused(f"{side} must be identified by id, email or cio_id, not '{kind}'")
-    try:
-        ref = typed_reference(kind, raw, mode)
-    except InvalidInput as error:  # a merge answers in the merge shape, {"meta": {"error"}}
-        raise MergeRefused(f"{side}.{kind}: {error.message}") from error
-    if not hasattr(ref, "kind"):
-        raise MergeRefused(f"{side}.{kind} must not be empty")
-    return ref
 
 
 @router.post("/api/v1/merge_customers", summary="Merge two people")

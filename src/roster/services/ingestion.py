@@ -11,16 +11,24 @@ from roster.domain.engine import apply
 from roster.domain.errors import RosterError
 from roster.domain.identifiers import normalise
 from roster.domain.operations import Operation, named_identifiers
+from roster.domain.store import Store
+from roster.domain.workspace import WorkspaceRules
 from roster.storage.writer import Transaction, Writer, lock_key
 
 
 @dataclass(frozen=True)
 class Message:
-    """One operation with what the ingestion log should say about where it came from."""
+    """One call's operations (usually one), and what the ingestion log should say about where
+    it came from. A message's operations succeed or fail together."""
 
     op: Operation
     type: str | None = None
     message_id: str | None = None
+    more: tuple[Operation, ...] = ()
+
+    @property
+    def ops(self) -> tuple[Operation, ...]:
+        return (self.op, *self.more)
 
 
 Result = Outcome | RosterError
@@ -36,7 +44,8 @@ class Ingestion:
         return tuple(
             lock_key(workspace_id, kind, normalise(kind, value))
             for message in messages
-            for kind, value in named_identifiers(message.op)
+            for op in message.ops
+            for kind, value in named_identifiers(op)
         )
 
     def _work(
@@ -52,17 +61,16 @@ class Ingestion:
             store = tx.store(workspace_id)
             results: list[Result] = []
             for message in messages:
-                ctx = Context(store, rules, self.clock, self.make_cio_id, strict)
                 if isolate:
                     try:
                         with tx.savepoint():
-                            outcome = apply(ctx, message.op)
+                            outcome = self._one(store, rules, message, strict)
                     except RosterError as error:
                         tx.log(workspace_id, door, error.message, message.type, message.message_id)
                         results.append(error)
                         continue
                 else:
-                    outcome = apply(ctx, message.op)
+                    outcome = self._one(store, rules, message, strict)
                 for note in outcome.notes:
                     tx.log(
                         workspace_id,
@@ -76,6 +84,17 @@ class Ingestion:
             return results
 
         return work
+
+    def _one(self, store: Store, rules: WorkspaceRules, message: Message, strict: bool) -> Outcome:
+        """All of a message's operations; the outcome says what each said."""
+        outcome = Outcome()
+        for op in message.ops:
+            step = apply(Context(store, rules, self.clock, self.make_cio_id, strict), op)
+            outcome.notes.extend(step.notes)
+            outcome.conflicts.extend(step.conflicts)
+            outcome.created = outcome.created or step.created
+            outcome.cio_id = step.cio_id or outcome.cio_id
+        return outcome
 
     async def apply(
         self,
