@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from roster import __version__, logs
-from roster.api import app_api, errors, health, noop, track_v1, track_v2
+from roster.api import (
+    app_api,
+    errors,
+    health,
+    noop,
+    roster_api,
+    segment,
+    track_v1,
+    track_v2,
+)
 from roster.api.paths import RawPathRouting
 from roster.services.system import System
 from roster.settings import Settings
@@ -62,6 +71,8 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(health.router)
     app.include_router(track_v1.router)
     app.include_router(track_v2.router)
+    app.include_router(segment.router)
+    app.include_router(roster_api.router)
     app.include_router(app_api.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)

@@ -550,3 +550,10 @@ def test_i6_7_two_identified_people_are_never_merged_by_an_identify(
     assert of_type(world.activities(ada_cio), "profile_merge") == []
     assert failures(world, ada_cio, "email")
     assert failures(world, person(world, "id", GRACE.id).cio_id, "id")
+
+
+def test_i6_6_alias_with_an_unknown_email_previous_id_changes_nothing(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    outcome = world.apply(alias(EMAIL_OR_ID, ADA.id, GRACE.email))
+    assert world.anonymous_ids(person(world, "id", ADA.id).cio_id) == []
+    assert any("nothing merged" in note.reason for note in outcome.notes)

@@ -4,6 +4,7 @@ than by pydantic models; every message names the field at fault."""
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import orjson
@@ -40,14 +41,9 @@ async def json_object(request: Request, required: bool = True) -> dict[str, Any]
         if required:
             raise InvalidInput("request body must be a JSON object")
         return {}
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise InvalidInput(f"request body is not valid JSON: {error.msg}") from error
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
-    if b"\\u0000" in raw and _holds_nul(body):
-        raise InvalidInput("text cannot contain NUL characters (\\u0000)")
     return body
 
 
@@ -211,3 +207,37 @@ def merge_side(body: dict[str, Any], side: str, mode: IdentifierMode) -> Ref:
     if not hasattr(ref, "kind"):
         raise MergeRefused(f"{side}.{kind} must not be empty")
     return ref
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, gunzipped when it says so, refused past `limit` bytes either way (no bombs)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if request.headers.get("content-encoding", "").strip().lower() != "gzip":
+        return raw
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(raw, limit + 1)
+    except zlib.error as error:
+        raise InvalidInput(f"the gzip body cannot be decompressed: {error}") from error
+    if len(body) > limit or inflater.unconsumed_tail:
+        raise InvalidInput(f"request body is larger than {limit} bytes once decompressed")
+    if not inflater.eof:
+        raise InvalidInput("the gzip body is truncated")
+    return body
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(f"request body is not valid JSON: {error.msg}") from error
+    if b"\\u0000" in raw and _holds_nul(body):
+        raise InvalidInput("text cannot contain NUL characters (\\u0000)")
+    return body

@@ -215,6 +215,9 @@ def _alias(ctx: Context, op: Alias) -> None:
         if isinstance(previous, Given):
             ctx.note("alias: previousId is not usable")
             return
+        if previous.kind != "id":  # an email or cio_ reference is no anonymous id [decision]
+            ctx.note(f"alias: no person has {previous.kind} '{previous.value}': nothing merged")
+            return
         person = ctx.person_for(op.user, create=True)
         if person is not None:
             link_anonymous_id(ctx, person, op.previous)

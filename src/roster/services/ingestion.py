@@ -31,6 +31,15 @@ class Message:
         return (self.op, *self.more)
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A message refused before it became an operation, for the ingestion log."""
+
+    reason: str
+    type: str | None = None
+    message_id: str | None = None
+
+
 Result = Outcome | RosterError
 
 
@@ -55,8 +64,11 @@ class Ingestion:
         door: str,
         strict: bool,
         isolate: bool,
+        dropped: Sequence[Dropped],
     ) -> Callable[[Transaction], list[Result]]:
         def work(tx: Transaction) -> list[Result]:
+            for gone in dropped:
+                tx.log(workspace_id, door, gone.reason, gone.type, gone.message_id)
             rules = tx.rules(workspace_id)
             store = tx.store(workspace_id)
             results: list[Result] = []
@@ -103,11 +115,13 @@ class Ingestion:
         door: str,
         strict: bool = False,
         isolate: bool = False,
+        dropped: Sequence[Dropped] = (),
     ) -> list[Result]:
         """Apply in order, acknowledged after commit. Without `isolate` the first error
         rejects the whole request (nothing written) and is raised; with it, each message
-        succeeds or fails alone and failures come back in the list (and in the log)."""
-        work = self._work(workspace_id, messages, door, strict, isolate)
+        succeeds or fails alone and failures come back in the list (and in the log).
+        `dropped` are messages refused before they became operations: logged only."""
+        work = self._work(workspace_id, messages, door, strict, isolate, dropped)
         results: list[Result] = await self.writer.run(work, self._keys(workspace_id, messages))
         return results
 
@@ -119,7 +133,7 @@ class Ingestion:
         strict: bool = False,
         isolate: bool = False,
     ) -> list[Result]:
-        work = self._work(workspace_id, messages, door, strict, isolate)
+        work = self._work(workspace_id, messages, door, strict, isolate, ())
         results: list[Result] = self.writer.run_sync(work, self._keys(workspace_id, messages))
         return results
 

@@ -1,0 +1,133 @@
+"""Segment's Spec API (WIRE.md §3): segment-analytics-python, customerio-cdp-analytics and any
+Segment library pointed at roster. Every request that parses is answered 200: a message that
+cannot be used is dropped and the ingestion log says why (Segment's libraries do not retry a
+400, so one bad message must not cost the other 99)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+
+from roster.api.answers import JsonAnswer
+from roster.api.auth import system_of
+from roster.api.bodies import parse_json, read_capped
+from roster.api.segment_messages import operations_from
+from roster.domain.errors import InvalidInput, RosterError, Unauthorized
+from roster.services.ingestion import Dropped, Message
+
+router = APIRouter(tags=["Segment"])
+DOOR = "segment"
+MESSAGE_MAX_BYTES = 32 * 1024
+REQUEST_MAX_BYTES = 500 * 1024
+BATCH_MAX_MESSAGES = 2500
+OK = {"success": True}
+
+
+def header_key(request: Request) -> str | None:
+    """The write key from Basic (key as user, empty password) or Bearer, if any."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise Unauthorized() from error
+        return decoded.partition(":")[0] or None
+    return None
+
+
+def write_key_workspace(request: Request, body: Any) -> int:
+    key = header_key(request)
+    if key is None and isinstance(body, dict) and isinstance(body.get("writeKey"), str):
+        key = body["writeKey"]
+    if not key:
+        raise Unauthorized("a write key is required (Basic auth, Bearer, or writeKey)")
+    return system_of(request).workspaces.for_write_key(key)
+
+
+def _message_id(message: Any) -> str | None:
+    value = message.get("messageId") if isinstance(message, dict) else None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+async def ingest(
+    request: Request,
+    workspace_id: int,
+    messages: list[Any],
+    door: str,
+    defaults: dict[str, Any] | None = None,
+    kind: str | None = None,
+    check_size: bool = True,
+) -> JsonAnswer:
+    """Read every message into operations, drop (and log) the unusable, apply the rest."""
+    system = system_of(request)
+    mode = system.workspaces.mode(workspace_id)
+    usable: list[Message] = []
+    dropped: list[Dropped] = []
+    for message in messages:
+        type_ = kind or (message.get("type") if isinstance(message, dict) else None)
+        type_ = type_ if isinstance(type_, str) else None
+        message_id = _message_id(message)
+        try:
+            if check_size and len(orjson.dumps(message)) > MESSAGE_MAX_BYTES:
+                raise InvalidInput(f"a message cannot be larger than {MESSAGE_MAX_BYTES} bytes")
+            if defaults and isinstance(message, dict):
+                message = {**defaults, **{k: v for k, v in message.items() if v is not None}}
+            ops = operations_from(message, mode, kind)
+        except RosterError as error:
+            dropped.append(Dropped(error.message, type_, message_id))
+            continue
+        usable.append(Message(ops[0], type_, message_id, tuple(ops[1:])))
+    await system.ingestion.apply(workspace_id, usable, door, isolate=True, dropped=dropped)
+    return JsonAnswer(OK)
+
+
+async def _single(request: Request, kind: str) -> JsonAnswer:
+    raw = await read_capped(request, REQUEST_MAX_BYTES)
+    if len(raw) > MESSAGE_MAX_BYTES:
+        raise InvalidInput(f"a message cannot be larger than {MESSAGE_MAX_BYTES} bytes")
+    body = parse_json(raw)
+    workspace_id = write_key_workspace(request, body)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be one message, a JSON object")
+    return await ingest(request, workspace_id, [body], DOOR, kind=kind, check_size=False)
+
+
+def _single_route(kind: str) -> None:
+    async def endpoint(request: Request) -> JsonAnswer:
+        return await _single(request, kind)
+
+    endpoint.__name__ = f"segment_{kind}"
+    router.add_api_route(
+        f"/v1/{kind}", endpoint, methods=["POST"], summary=f"Segment {kind} (one message)"
+    )
+
+
+for _kind in ("identify", "track", "page", "screen", "group", "alias"):
+    _single_route(_kind)
+
+
+def batch_defaults(body: dict[str, Any]) -> dict[str, Any]:
+    """Top-level context and integrations apply to every message of a batch."""
+    return {key: body[key] for key in ("context", "integrations") if body.get(key) is not None}
+
+
+@router.post("/v1/batch", summary="Segment batch (up to 2,500 messages, 500 KB)")
+@router.post("/v1/import", summary="Segment import: the older name of /v1/batch")
+async def batch(request: Request) -> JsonAnswer:
+    body = parse_json(await read_capped(request, REQUEST_MAX_BYTES))
+    workspace_id = write_key_workspace(request, body)
+    if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
+        raise InvalidInput("the body must be an object with a batch array", field="batch")
+    messages: list[Any] = body["batch"]
+    if len(messages) > BATCH_MAX_MESSAGES:
+        raise InvalidInput(
+            f"a batch holds at most {BATCH_MAX_MESSAGES} messages (this one has {len(messages)})",
+            field="batch",
+        )
+    return await ingest(request, workspace_id, messages, DOOR, batch_defaults(body))
