@@ -19,6 +19,7 @@ from roster.api import (
     segment,
     track_v1,
     track_v2,
+    webhooks,
 )
 from roster.api.paths import RawPathRouting
 from roster.services.system import System
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(track_v2.router)
     app.include_router(segment.router)
     app.include_router(roster_api.router)
+    app.include_router(webhooks.router)
     app.include_router(app_api.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)

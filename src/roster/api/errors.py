@@ -53,6 +53,8 @@ def door_for(path: str) -> str:
         return "app"
     if path.startswith("/api/"):
         return "roster"
+    if path.startswith("/segment/webhook/"):
+        return "webhook"
     return "segment"
 
 

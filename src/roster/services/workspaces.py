@@ -31,6 +31,7 @@ class Workspaces:
         self._vault = vault
         self._keys: dict[tuple[str, str], tuple[int, float]] = {}
         self._modes: dict[int, tuple[IdentifierMode, float]] = {}
+        self._webhooks: dict[str, tuple[int, bytes, float]] = {}
 
     # -- create and list --------------------------------------------------------------------------
 
@@ -123,6 +124,21 @@ class Workspaces:
         mode = IdentifierMode(self.get(workspace_id)["identifier_mode"])
         self._modes[workspace_id] = (mode, now + _CACHE_SECONDS)
         return mode
+
+    def for_webhook(self, webhook_id: str) -> tuple[int, bytes]:
+        """The workspace a webhook URL names, and its webhook secret (cached like keys)."""
+        hit = self._webhooks.get(webhook_id)
+        now = time.monotonic()
+        if hit is not None and hit[2] > now:
+            return hit[0], hit[1]
+        with self._database.reader.connect() as connection:
+            found = rows.webhook(connection, webhook_id)
+        if found is None:
+            raise Unauthorized("unknown webhook")
+        workspace_id, sealed = found
+        secret = self._vault.open(sealed)
+        self._webhooks[webhook_id] = (workspace_id, secret, now + _CACHE_SECONDS)
+        return workspace_id, secret
 
     # -- settings ---------------------------------------------------------------------------------
 

@@ -180,6 +180,16 @@ def workspace_for_site(connection: sa.Connection, site_id: str, key: str) -> int
     ).scalar_one_or_none()
 
 
+def webhook(connection: sa.Connection, webhook_id: str) -> tuple[int, str] | None:
+    """The workspace behind a webhook URL and its sealed webhook secret."""
+    row = connection.execute(
+        sa.select(workspaces.c.workspace_id, workspaces.c.webhook_secret).where(
+            workspaces.c.webhook_id == webhook_id
+        )
+    ).first()
+    return (row.workspace_id, row.webhook_secret) if row is not None else None
+
+
 def update_settings(connection: sa.Connection, workspace_id: int, **settings: Any) -> None:
     values = {
         key: value.value if isinstance(value, IdentifierMode) else value

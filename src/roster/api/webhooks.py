@@ -1,0 +1,80 @@
+"""Segment's Webhooks destinations (Classic and Actions) posting to roster (WIRE.md §3).
+
+The body is one Spec message, a JSON array of them, or {"batch": [...]}. Segment signs it with
+the webhook secret: X-Signature is the hex HMAC-SHA1 of the whole body for one message, and of
+the exact bytes of the first element for an array. Webhooks Actions can send a header instead,
+so the workspace's write key in Authorization (Basic or Bearer) is accepted too."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from roster.api.answers import JsonAnswer
+from roster.api.auth import system_of
+from roster.api.bodies import parse_json, read_capped
+from roster.api.paths import segment
+from roster.api.segment import batch_defaults, header_key, ingest
+from roster.domain.errors import InvalidInput, Unauthorized
+
+router = APIRouter(tags=["Segment"])
+DOOR = "webhook"
+BODY_MAX_BYTES = 16 * 1024 * 1024
+MESSAGES_MAX = 4000
+
+
+def first_element(raw: bytes) -> bytes:
+    """The exact bytes of a JSON array's first element, as they stand in the body."""
+    text = raw.decode()
+    start = text.index("[") + 1
+    while start < len(text) and text[start] in " \t\r\n":
+        start += 1
+    _, end = json.JSONDecoder().raw_decode(text, start)
+    return text[start:end].encode()
+
+
+def _signed_part(raw: bytes, body: Any) -> bytes:
+    if isinstance(body, list):
+        return first_element(raw) if body else raw
+    return raw
+
+
+def _authenticate(request: Request, webhook_id: str, raw: bytes, body: Any) -> int:
+    workspaces = system_of(request).workspaces
+    workspace_id, secret = workspaces.for_webhook(webhook_id)
+    signature = request.headers.get("x-signature", "").strip().lower()
+    if signature:
+        expected = hmac.new(secret, _signed_part(raw, body), hashlib.sha1).hexdigest()
+        if hmac.compare_digest(signature, expected):
+            return workspace_id
+        raise Unauthorized("the X-Signature does not match this webhook's secret")
+    key = header_key(request)
+    if key is not None and workspaces.for_write_key(key) == workspace_id:
+        return workspace_id
+    raise Unauthorized("a webhook call needs an X-Signature or this workspace's write key")
+
+
+@router.post("/segment/webhook/{webhook_id}", summary="Segment Webhooks destination receiver")
+async def receive(request: Request, webhook_id: str) -> JsonAnswer:
+    raw = await read_capped(request, BODY_MAX_BYTES)
+    body = parse_json(raw)
+    workspace_id = _authenticate(request, segment(webhook_id), raw, body)
+    defaults: dict[str, Any] = {}
+    if isinstance(body, dict) and isinstance(body.get("batch"), list):
+        messages: list[Any] = body["batch"]
+        defaults = batch_defaults(body)
+    elif isinstance(body, dict):
+        messages = [body]
+    elif isinstance(body, list):
+        messages = body
+    else:
+        raise InvalidInput('the body must be a message, an array of them, or {"batch": [...]}')
+    if len(messages) > MESSAGES_MAX:
+        raise InvalidInput(
+            f"a webhook call holds at most {MESSAGES_MAX} messages (this one has {len(messages)})"
+        )
+    return await ingest(request, workspace_id, messages, DOOR, defaults)
