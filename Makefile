@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/roster demo
 	$(BIN)/roster serve --demo
 
 lint: $(STAMP)

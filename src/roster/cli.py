@@ -70,14 +70,20 @@ def _open(settings: Settings) -> System:
         raise
 
 
-def _ensure_demo(system: System, settings: Settings) -> None:
+def _ensure_demo(system: System, settings: Settings) -> dict[str, Any]:
     """`make run`: a demo workspace on first start, its credentials kept for the user."""
     path = settings.data_dir / "demo.json"
-    if any(w["name"] == "demo" for w in system.workspaces.list()):
-        if path.exists():
+    names = {w["name"] for w in system.workspaces.list()}
+    if path.exists():
+        kept: dict[str, Any] = json.loads(path.read_text())
+        if kept.get("name") in names:
             out.print(f"Demo workspace credentials: {path}")
-        return
-    created = system.workspaces.create("demo")
+            return kept
+    name = "demo"
+    while name in names:  # a demo workspace whose keys were lost: start another
+        name = f"demo-{len(names)}"
+        names.add(name)
+    created = system.workspaces.create(name)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -86,6 +92,7 @@ def _ensure_demo(system: System, settings: Settings) -> None:
         f"[bold]Created the demo workspace.[/] Its credentials (shown this once, kept in {path}):"
     )
     out.print_json(data=created)
+    return created
 
 
 @app.command()
@@ -165,6 +172,76 @@ def serve(
         log_config=None,
         timeout_graceful_shutdown=30,
     )
+
+
+@app.command()
+def demo(
+    database_url: DatabaseUrl = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Send to this running roster instead of a temporary one."),
+    ] = None,
+) -> None:
+    """Load sample people through the real HTTP APIs: leads that sign up, anonymous visitors
+    who log in, an unsubscribe, a duplicate pair, a company group."""
+    import threading
+
+    import uvicorn
+    from rich.progress import Progress
+
+    from roster import demo as sample
+    from roster.app import create_app
+
+    settings = _settings(database_url)
+    logs.configure("warning", "text")
+    system = _open(settings)
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        credentials = _ensure_demo(system, settings)
+        base_url = url
+        if base_url is None:  # a temporary server on a free port, on the same database
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(settings, system=system),
+                    host="127.0.0.1",
+                    port=0,
+                    log_config=None,
+                    lifespan="on",
+                )
+            )
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            while not server.started:
+                if not thread.is_alive():
+                    _fail("the temporary server did not start")
+                threading.Event().wait(0.05)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            base_url = f"http://127.0.0.1:{port}"
+        calls = sample.plan()
+        with Progress(console=err) as progress:
+            task = progress.add_task("Loading sample people", total=len(calls))
+            sent = sample.load(base_url, credentials, step=lambda: progress.advance(task))
+    except RuntimeError as error:
+        _fail(str(error), "Is the roster at --url running, and is it this database?")
+        return
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=30)
+        system.close()
+    public = settings.base_url()
+    app_key = credentials["app_api_key"]
+    out.print(f"[bold green]Loaded[/] {sent} calls into workspace '{credentials['name']}'.")
+    out.print("Start roster with [bold]roster serve[/] (or [bold]make run[/]) and look:")
+    out.print(
+        f"  curl -H 'Authorization: Bearer {app_key}' {public}/v1/customers/user-1/attributes"
+    )
+    out.print(
+        f"  curl -H 'Authorization: Bearer {app_key}' {public}/v1/customers/user-10/activities"
+    )
+    out.print(f"  curl -H 'Authorization: Bearer {app_key}' {public}/v1/objects/1/acme")
+    out.print(f"  API reference: {public}/docs")
 
 
 @workspaces_app.command("create")
