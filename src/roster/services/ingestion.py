@@ -70,9 +70,11 @@ class Ingestion:
             for gone in dropped:
                 tx.log(workspace_id, door, gone.reason, gone.type, gone.message_id)
             rules = tx.rules(workspace_id)
-            store = tx.store(workspace_id)
             results: list[Result] = []
             for message in messages:
+                # Asked for each message: after a failed message the old store is void (what
+                # it held back belonged to the rolled-back message).
+                store = tx.store(workspace_id)
                 if isolate:
                     try:
                         with tx.savepoint():

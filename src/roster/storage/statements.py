@@ -79,5 +79,9 @@ class Cursor:
         rows: list[tuple[Any, ...]] = self._cursor.fetchall()
         return rows
 
+    def execute(self, sql: str) -> None:
+        """A statement without parameters, the same on both databases (SAVEPOINT …)."""
+        self._cursor.execute(sql)
+
     def close(self) -> None:
         self._cursor.close()

@@ -50,6 +50,7 @@ class Transaction:
         self._vault = vault
         self._rules: dict[int, WorkspaceRules] = {}
         self._stores: dict[int, SqlStore] = {}
+        self._savepoints = 0
 
     def rules(self, workspace_id: int) -> WorkspaceRules:
         if workspace_id not in self._rules:
@@ -63,15 +64,20 @@ class Transaction:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """Run a part of the request that may fail on its own (one message of a batch)."""
-        nested = self.connection.begin_nested()
+        """Run a part of the request that may fail on its own (a request, one message of a
+        batch). Sent on the driver's cursor: the writer opens one per message, and SQLAlchemy's
+        own nested transactions cost more than the writes they guard."""
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        self.cursor.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            nested.rollback()
-            self._stores.clear()  # cached "no suppressions" may be stale after a rollback
+            self.cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.cursor.execute(f"RELEASE SAVEPOINT {name}")
+            self._stores.clear()  # cached "no suppressions" and held-back rows are void now
             raise
-        nested.commit()
+        self.cursor.execute(f"RELEASE SAVEPOINT {name}")
 
     def log(
         self,
