@@ -258,3 +258,37 @@ def test_merge_and_suppress_through_v2(client, track, app_key):
     assert customer(client, app_key, "p") is None
     entity(client, track, {"type": "person", "action": "identify", "identifiers": {"id": "p"}})
     assert customer(client, app_key, "p") is None
+
+
+def test_a_failed_batch_item_leaves_no_trace_in_the_activity_log(client, track, app_key):
+    many = {f"a{n}": n for n in range(200)}
+    entity(
+        client,
+        track,
+        {"type": "person", "action": "identify", "identifiers": {"id": "full"}, "attributes": many},
+    )
+    more = {f"b{n}": n for n in range(150)}  # 350 attributes: over the per-person limit
+    answer = client.post(
+        "/api/v2/batch",
+        headers=track,
+        json={
+            "batch": [
+                {
+                    "type": "person",
+                    "action": "identify",
+                    "identifiers": {"id": "full"},
+                    "attributes": {"email": "full@example.com", **more},
+                },
+                {"type": "person", "action": "identify", "identifiers": {"id": "next"}},
+            ]
+        },
+    )
+    assert answer.status_code == 207
+    assert "300 attributes" in answer.json()["errors"][0]["message"]
+    found = customer(client, app_key, "full")
+    assert found["identifiers"]["email"] is None
+    log = client.get(
+        "/v1/customers/full/activities?type=attribute_change&limit=1000", headers=app_key
+    ).json()["activities"]
+    assert "email" not in [a.get("name") for a in log]
+    assert customer(client, app_key, "next") is not None
