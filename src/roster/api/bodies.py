@@ -27,16 +27,24 @@ from roster.domain.limits import (
     check_device_token,
     check_event,
 )
-from roster.domain.operations import AddDevice, Identify, Ref, Relationship, TrackEvent
+from roster.domain.operations import (
+    AddDevice,
+    Identify,
+    ObjectKey,
+    Ref,
+    Relationship,
+    TrackEvent,
+)
 from roster.domain.times import LATEST, looks_like_time, read_timestamp
 
 MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accepts
 
 
-async def json_object(request: Request, required: bool = True) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
+async def json_object(
+    request: Request, required: bool = True, limit: int = MAX_BODY_BYTES
+) -> dict[str, Any]:
+    """A JSON object body of at most `limit` bytes (however it is sent: chunked, gzip)."""
+    raw = await read_capped(request, limit)
     if not raw.strip():
         if required:
             raise InvalidInput("request body must be a JSON object")
@@ -47,14 +55,18 @@ async def json_object(request: Request, required: bool = True) -> dict[str, Any]
     return body
 
 
-def _holds_nul(value: Any) -> bool:
+def may_hold_nul(raw: bytes) -> bool:
+    return b"\\u0000" in raw
+
+
+def holds_nul(value: Any) -> bool:
     """Whether a NUL character is anywhere in a decoded body: no database column holds one."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+        return any(holds_nul(item) for item in value)
     return False
 
 
@@ -74,6 +86,34 @@ def _identifier(body: dict[str, Any], key: str, mode: IdentifierMode) -> tuple[G
     return given, False
 
 
+OBJECT_TYPE_MAX_BYTES = 64
+OBJECT_ID_MAX_BYTES = 150
+
+
+def read_object_key(type_id: Any, object_id: Any, names: tuple[str, str]) -> ObjectKey:
+    """An object's type id (default "1") and id: strings or numbers, within their limits.
+    `names` are the two fields as the caller sent them, for the error message."""
+    if type_id is None or type_id == "":
+        type_id = "1"
+    for name, value, limit in (
+        (names[0], type_id, OBJECT_TYPE_MAX_BYTES),
+        (names[1], object_id, OBJECT_ID_MAX_BYTES),
+    ):
+        if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+            raise InvalidInput(f"{name} is required and must be a string", field=name)
+        if len(str(value).encode()) > limit:
+            raise InvalidInput(f"{name} cannot be longer than {limit} bytes", field=name)
+    return ObjectKey(str(type_id), str(object_id))
+
+
+def object_key(identifiers: Any, where: str = "identifiers") -> ObjectKey:
+    """v2 object identifiers: {object_type_id, object_id}."""
+    if not isinstance(identifiers, dict):
+        raise InvalidInput(f"{where} must be an object", field=where)
+    names = (f"{where}.object_type_id", f"{where}.object_id")
+    return read_object_key(identifiers.get("object_type_id"), identifiers.get("object_id"), names)
+
+
 def _relationships(raw: Any) -> tuple[Relationship, ...]:
     if raw is None:
         return ()
@@ -83,16 +123,12 @@ def _relationships(raw: Any) -> tuple[Relationship, ...]:
     for index, item in enumerate(raw):
         where = f"cio_relationships[{index}]"
         ids = item.get("identifiers") if isinstance(item, dict) else None
-        if not isinstance(ids, dict):
-            raise InvalidInput(f"{where}.identifiers must be an object", field=where)
-        type_id, object_id = ids.get("object_type_id"), ids.get("object_id")
-        if not isinstance(object_id, str | int) or isinstance(object_id, bool) or object_id == "":
-            raise InvalidInput(f"{where}.identifiers.object_id is required", field=where)
+        key = object_key(ids, f"{where}.identifiers")
         attributes = item.get("relationship_attributes") or {}
         if not isinstance(attributes, dict):
             raise InvalidInput(f"{where}.relationship_attributes must be an object", field=where)
         check_attributes(attributes)
-        found.append(Relationship(str(type_id or "1"), str(object_id), attributes))
+        found.append(Relationship(key.object_type_id, key.object_id, attributes))
     return tuple(found)
 
 
@@ -233,11 +269,12 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return body
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, allow_nul: bool = False) -> Any:
+    """The parsed body; a NUL character anywhere refuses it unless the caller checks parts."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise InvalidInput(f"request body is not valid JSON: {error.msg}") from error
-    if b"\\u0000" in raw and _holds_nul(body):
+    if not allow_nul and may_hold_nul(raw) and holds_nul(body):
         raise InvalidInput("text cannot contain NUL characters (\\u0000)")
     return body

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
-from roster.api.bodies import parse_json, read_capped
+from roster.api.bodies import holds_nul, may_hold_nul, parse_json, read_capped
 from roster.api.segment_messages import operations_from
 from roster.domain.errors import InvalidInput, RosterError, Unauthorized
 from roster.services.ingestion import Dropped, Message
@@ -63,6 +63,7 @@ async def ingest(
     defaults: dict[str, Any] | None = None,
     kind: str | None = None,
     check_size: bool = True,
+    check_nul: bool = False,
 ) -> JsonAnswer:
     """Read every message into operations, drop (and log) the unusable, apply the rest."""
     system = system_of(request)
@@ -76,6 +77,8 @@ async def ingest(
         try:
             if check_size and len(orjson.dumps(message)) > MESSAGE_MAX_BYTES:
                 raise InvalidInput(f"a message cannot be larger than {MESSAGE_MAX_BYTES} bytes")
+            if check_nul and holds_nul(message):
+                raise InvalidInput("text cannot contain NUL characters (\\u0000)")
             if defaults and isinstance(message, dict):
                 message = {**defaults, **{k: v for k, v in message.items() if v is not None}}
             ops = operations_from(message, mode, kind)
@@ -120,7 +123,8 @@ def batch_defaults(body: dict[str, Any]) -> dict[str, Any]:
 @router.post("/v1/batch", summary="Segment batch (up to 2,500 messages, 500 KB)")
 @router.post("/v1/import", summary="Segment import: the older name of /v1/batch")
 async def batch(request: Request) -> JsonAnswer:
-    body = parse_json(await read_capped(request, REQUEST_MAX_BYTES))
+    raw = await read_capped(request, REQUEST_MAX_BYTES)
+    body = parse_json(raw, allow_nul=True)  # a message with a NUL is dropped, not the batch
     workspace_id = write_key_workspace(request, body)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise InvalidInput("the body must be an object with a batch array", field="batch")
@@ -130,4 +134,6 @@ async def batch(request: Request) -> JsonAnswer:
             f"a batch holds at most {BATCH_MAX_MESSAGES} messages (this one has {len(messages)})",
             field="batch",
         )
-    return await ingest(request, workspace_id, messages, DOOR, batch_defaults(body))
+    return await ingest(
+        request, workspace_id, messages, DOOR, batch_defaults(body), check_nul=may_hold_nul(raw)
+    )

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from roster.api.bodies import device_from, event_from, identify_from
+from roster.api.bodies import device_from, event_from, identify_from, read_object_key
 from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import (
     NOT_GIVEN,
@@ -123,12 +123,15 @@ def _identify(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:
     if timestamp is not None:
         body["_timestamp"] = timestamp
     if traits.get("objectId") not in (None, ""):
+        key = read_object_key(
+            traits.get("object_type_id"),
+            traits["objectId"],
+            ("traits.object_type_id", "traits.objectId"),
+        )
+        identifiers = {"object_type_id": key.object_type_id, "object_id": key.object_id}
         body["cio_relationships"] = [
             {
-                "identifiers": {
-                    "object_type_id": str(traits.get("object_type_id") or "1"),
-                    "object_id": str(traits["objectId"]),
-                },
+                "identifiers": identifiers,
                 "relationship_attributes": traits.get("relationshipAttributes") or {},
             }
         ]
@@ -136,11 +139,9 @@ def _identify(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:
 
 
 def _object_key(properties: dict[str, Any]) -> ObjectKey:
-    object_id = properties.get("objectId")
-    type_id = properties.get("object_type_id") or properties.get("objectTypeId") or "1"
-    if object_id in (None, "") or isinstance(object_id, bool | dict | list):
-        raise InvalidInput("properties.objectId is required", field="properties.objectId")
-    return ObjectKey(str(type_id), str(object_id))
+    type_id = properties.get("object_type_id") or properties.get("objectTypeId")
+    names = ("properties.objectTypeId", "properties.objectId")
+    return read_object_key(type_id, properties.get("objectId"), names)
 
 
 def _track(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:
@@ -240,10 +241,11 @@ def _page_or_screen(message: dict[str, Any], mode: IdentifierMode, kind: str) ->
 
 def _group(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:
     group_id = message.get("groupId")
-    if group_id in (None, "") or isinstance(group_id, bool | dict | list):
+    if group_id in (None, ""):
         raise InvalidInput("a group call needs a groupId", field="groupId")
     traits = convert_timestamps(_object(message, "traits"))
-    type_id = str(traits.get("object_type_id") or traits.get("objectTypeId") or "1")
+    type_id = traits.get("object_type_id") or traits.get("objectTypeId")
+    key = read_object_key(type_id, group_id, ("traits.object_type_id", "groupId"))
     if "objectAttributes" in traits:
         attributes = _object(traits, "objectAttributes")
     else:
@@ -259,7 +261,7 @@ def _group(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:
         related = (Related(Reference("anonymous_id", anonymous), relationship),)
     check_attributes(attributes)
     check_attributes(relationship)
-    return [IdentifyObject(ObjectKey(type_id, str(group_id)), attributes, related)]
+    return [IdentifyObject(key, attributes, related)]
 
 
 def _alias(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:

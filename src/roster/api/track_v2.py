@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
-from roster.api.bodies import device_from, event_from, identify_from, json_object, merge_side
+from roster.api.bodies import (
+    device_from,
+    event_from,
+    identify_from,
+    json_object,
+    merge_side,
+    object_key,
+)
 from roster.domain.errors import InvalidInput, RosterError
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.limits import check_attributes
@@ -20,7 +27,6 @@ from roster.domain.operations import (
     DeletePerson,
     IdentifyObject,
     Merge,
-    ObjectKey,
     Operation,
     Ref,
     Relate,
@@ -37,8 +43,6 @@ DOOR = "track_v2"
 OPERATION_MAX_BYTES = 32 * 1024
 BATCH_MAX_BYTES = 500 * 1024
 PERSON_KINDS = ("id", "email", "cio_id", "anonymous_id")
-OBJECT_TYPE_MAX_BYTES = 64
-OBJECT_ID_MAX_BYTES = 150
 
 
 def _object_of(value: Any, where: str) -> dict[str, Any]:
@@ -59,22 +63,6 @@ def person_reference(identifiers: Any, mode: IdentifierMode, where: str = "ident
         )
     ((kind, raw),) = present.items()
     return typed_reference(kind, raw, mode)
-
-
-def object_key(identifiers: Any, where: str = "identifiers") -> ObjectKey:
-    ids = _object_of(identifiers, where)
-    type_id, object_id = ids.get("object_type_id", "1"), ids.get("object_id")
-    for name, value, limit in (
-        ("object_type_id", type_id, OBJECT_TYPE_MAX_BYTES),
-        ("object_id", object_id, OBJECT_ID_MAX_BYTES),
-    ):
-        if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-            raise InvalidInput(f"{where}.{name} is required", field=f"{where}.{name}")
-        if len(str(value).encode()) > limit:
-            raise InvalidInput(
-                f"{where}.{name} cannot be longer than {limit} bytes", field=f"{where}.{name}"
-            )
-    return ObjectKey(str(type_id), str(object_id))
 
 
 def _relationship_list(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -202,17 +190,9 @@ def _strict(request: Request) -> bool:
     return request.headers.get("x-strict-mode", "").strip() in ("1", "true")
 
 
-async def _body(request: Request, limit: int) -> dict[str, Any]:
-    raw_length = int(request.headers.get("content-length") or 0)
-    if raw_length > limit:
-        raise InvalidInput(f"request body is larger than {limit} bytes")
-    body = await json_object(request)
-    return body
-
-
 @router.post("/api/v2/entity", summary="One person, object or delivery operation")
 async def entity(request: Request, workspace_id: int = Depends(track_workspace)) -> JsonAnswer:
-    body = await _body(request, OPERATION_MAX_BYTES)
+    body = await json_object(request, limit=OPERATION_MAX_BYTES)
     system = system_of(request)
     ops = operations_from(body, system.workspaces.mode(workspace_id))
     await system.ingestion.apply(workspace_id, [_message(ops, body)], DOOR, _strict(request))
@@ -227,7 +207,7 @@ def _item_error(index: int, error: RosterError) -> dict[str, Any]:
 
 @router.post("/api/v2/batch", summary="Many operations: valid ones applied, bad ones answered 207")
 async def batch(request: Request, workspace_id: int = Depends(track_workspace)) -> JsonAnswer:
-    body = await _body(request, BATCH_MAX_BYTES)
+    body = await json_object(request, limit=BATCH_MAX_BYTES)
     items = body.get("batch")
     if not isinstance(items, list):
         raise InvalidInput("batch must be an array of operations", field="batch")

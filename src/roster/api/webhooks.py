@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
-from roster.api.bodies import parse_json, read_capped
+from roster.api.bodies import may_hold_nul, parse_json, read_capped
 from roster.api.paths import segment
 from roster.api.segment import batch_defaults, header_key, ingest
 from roster.domain.errors import InvalidInput, Unauthorized
@@ -61,7 +61,7 @@ def _authenticate(request: Request, webhook_id: str, raw: bytes, body: Any) -> i
 @router.post("/segment/webhook/{webhook_id}", summary="Segment Webhooks destination receiver")
 async def receive(request: Request, webhook_id: str) -> JsonAnswer:
     raw = await read_capped(request, BODY_MAX_BYTES)
-    body = parse_json(raw)
+    body = parse_json(raw, allow_nul=True)  # a message with a NUL is dropped, not the call
     workspace_id = _authenticate(request, segment(webhook_id), raw, body)
     defaults: dict[str, Any] = {}
     if isinstance(body, dict) and isinstance(body.get("batch"), list):
@@ -77,4 +77,6 @@ async def receive(request: Request, webhook_id: str) -> JsonAnswer:
         raise InvalidInput(
             f"a webhook call holds at most {MESSAGES_MAX} messages (this one has {len(messages)})"
         )
-    return await ingest(request, workspace_id, messages, DOOR, defaults)
+    return await ingest(
+        request, workspace_id, messages, DOOR, defaults, check_nul=may_hold_nul(raw)
+    )

@@ -6,7 +6,8 @@ from roster.domain.attributes import apply_attributes
 from roster.domain.context import Context
 from roster.domain.identifiers import Given, Reference, normalise
 from roster.domain.merge import merge_people
-from roster.domain.operations import Identify
+from roster.domain.objects import relate_person
+from roster.domain.operations import Identify, ObjectKey
 from roster.domain.people import Person
 
 ID_NEEDS_CIO = "id cannot be changed without a cio_ reference"
@@ -49,14 +50,7 @@ def identify(ctx: Context, op: Identify) -> None:
     for name, before, after in changes:
         ctx.activity(target, "attribute_change", name, {"from": before, "to": after})
     for rel in op.relationships:
-        assert target.pk is not None
-        ctx.store.add_relationship(target.pk, rel.object_type_id, rel.object_id, rel.attributes)
-        ctx.activity(
-            target,
-            "add_relationship",
-            None,
-            {"object_type_id": rel.object_type_id, "object_id": rel.object_id},
-        )
+        relate_person(ctx, target, ObjectKey(rel.object_type_id, rel.object_id), rel.attributes)
     target.updated_at = ctx.now
     ctx.store.save_person(target)
 

@@ -7,6 +7,7 @@ from typing import Any
 from roster.domain.context import Context
 from roster.domain.identifiers import Reference
 from roster.domain.operations import DeleteObject, IdentifyObject, ObjectKey, Relate, Related
+from roster.domain.people import Person
 
 
 def _merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -59,10 +60,20 @@ def _relate(ctx: Context, key: ObjectKey, related: Related, remove: bool) -> Non
         person = ctx.person_for(ref, create=not remove)
     if person is None or person.pk is None:
         return
-    data = {"object_type_id": key.object_type_id, "object_id": key.object_id}
     if remove:
         if ctx.store.remove_relationship(person.pk, key.object_type_id, key.object_id):
-            ctx.activity(person, "delete_relationship", None, data)
+            ctx.activity(person, "delete_relationship", None, _names(key))
         return
-    ctx.store.add_relationship(person.pk, key.object_type_id, key.object_id, related.attributes)
-    ctx.activity(person, "add_relationship", None, data)
+    relate_person(ctx, person, key, related.attributes)
+
+
+def _names(key: ObjectKey) -> dict[str, Any]:
+    return {"object_type_id": key.object_type_id, "object_id": key.object_id}
+
+
+def relate_person(ctx: Context, person: Person, key: ObjectKey, attributes: dict[str, Any]) -> None:
+    """Relate a person to an object, which comes into being if it did not exist."""
+    assert person.pk is not None
+    _ensure(ctx, key, {})
+    ctx.store.add_relationship(person.pk, key.object_type_id, key.object_id, attributes)
+    ctx.activity(person, "add_relationship", None, _names(key))

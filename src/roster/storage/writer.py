@@ -93,7 +93,7 @@ class Transaction:
                 workspace_id=workspace_id,
                 received_at=self.now,
                 door=door,
-                type=type_,
+                type=type_[:32] if type_ is not None else None,  # as sent, cut to the column
                 message_id=message_id,
                 reason=reason,
                 identifier_hash=identifier_hash,
