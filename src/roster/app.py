@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -52,6 +53,10 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
             settings.writer_batch,
         )
         app.state.system = opened
+        # Everything loaded so far lives as long as the server: keep it out of the collector's
+        # full passes, which otherwise stall every request for tens of milliseconds (the p99).
+        gc.collect()
+        gc.freeze()
         task = asyncio.create_task(_upkeep(opened, settings.upkeep_interval))
         try:
             yield
