@@ -282,6 +282,9 @@ class MemoryStore:
 
     # -- suppression list (hashes only) ------------------------------------------------------------
 
+    def may_have_suppressions(self) -> bool:
+        return bool(self.state.suppressions)
+
     def suppressed(self, hashes: list[str]) -> str | None:
         for hash_ in hashes:
             if hash_ in self.state.suppressions:

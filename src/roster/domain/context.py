@@ -77,24 +77,28 @@ class Context:
         cio_id = self.make_cio_id()
         while self.store.cio_id_taken(cio_id):
             cio_id = self.make_cio_id()
+        # The row is written whole, identifiers included: callers that create a person for an
+        # event, a device or an alias do not save it afterwards.
         person = self.store.add_person(
             Person(
                 pk=None,
                 cio_id=cio_id,
+                id=id_,
+                email=email,
                 created_in_roster_at=int(self.now),
                 updated_at=self.now,
             )
         )
+        assert person.pk is not None
         self.outcome.created = True
         self.forget()
         self.activity(person, "profile_create")
-        if id_ is not None:
-            self.assign(person, "id", id_)
-        if email is not None:
-            self.assign(person, "email", email)
-        # Events, devices and aliases create people without saving them afterwards: the display
-        # id/email set by assign() must reach the person's row here.
-        self.store.save_person(person)
+        for kind, value in (("id", id_), ("email", email)):
+            if value is None:
+                continue
+            if kind == "id" or self.rules.emails_identify:
+                self.store.set_identifier(kind, normalise(kind, value), person.pk)
+            self.activity(person, "attribute_change", kind, {"from": None, "to": value})
         return person
 
     def assign(self, person: Person, kind: str, value: str) -> None:
@@ -190,7 +194,6 @@ class Context:
 
     def finish(self) -> Outcome:
         """Strict mode: a remaining conflict rejects the whole call (I5.2)."""
-        self.store.flush()
         if self.outcome.conflicts and (self.strict or self.rules.strict_conflicts):
             raise ConflictError(self.outcome.conflicts)
         return self.outcome
@@ -202,5 +205,7 @@ class Context:
 
     def suppressed(self, pairs: list[tuple[str, str | None]]) -> str | None:
         """The hash of the first suppressed identifier among (kind, value) pairs, if any."""
+        if not self.store.may_have_suppressions():
+            return None  # most workspaces suppress no one: skip the hashing
         hashes = [self.hash(kind, value) for kind, value in pairs if value]
         return self.store.suppressed(hashes) if hashes else None

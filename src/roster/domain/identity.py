@@ -77,6 +77,8 @@ def _auto_merge(
     if call_id is None or call_email is None:
         return
     by_id = ctx.find(Reference("id", call_id))
+    if by_id is not None and by_id.email is not None:
+        return  # an id-person with an email is never auto-merged (and usually is the one)
     by_email = ctx.find(Reference("email", call_email))
     if by_id is None or by_email is None or by_id.pk == by_email.pk:
         return

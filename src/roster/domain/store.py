@@ -60,9 +60,13 @@ class Store(Protocol):
     # activity log
     def add_activity(self, activity: Activity) -> None: ...
     def flush(self) -> None:
-        """Write what add_activity may have held back; called when a call is done."""
+        """Write what add_activity may have held back. The services layer calls it when a
+        request is done; the store flushes itself before anything that reads activities."""
 
     # suppression list (hashes only)
+    def may_have_suppressions(self) -> bool:
+        """False only when the workspace's list is known to be empty."""
+
     def suppressed(self, hashes: list[str]) -> str | None: ...
     def add_suppressions(self, hashes: list[str]) -> None: ...
     def remove_suppression_group(self, hash_: str) -> int: ...

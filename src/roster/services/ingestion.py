@@ -66,35 +66,60 @@ class Ingestion:
         isolate: bool,
         dropped: Sequence[Dropped],
     ) -> Callable[[Transaction], list[Result]]:
-        def work(tx: Transaction) -> list[Result]:
-            for gone in dropped:
-                tx.log(workspace_id, door, gone.reason, gone.type, gone.message_id)
+        def log_notes(tx: Transaction, message: Message, outcome: Outcome) -> None:
+            for note in outcome.notes:
+                tx.log(
+                    workspace_id,
+                    door,
+                    note.reason,
+                    message.type,
+                    message.message_id,
+                    note.identifier_hash,
+                )
+
+        def all_together(tx: Transaction) -> list[Result]:
+            store = tx.store(workspace_id)
+            rules = tx.rules(workspace_id)
+            outcomes = [self._one(store, rules, message, strict) for message in messages]
+            store.flush()
+            return list(outcomes)
+
+        def one_by_one(tx: Transaction) -> list[Result]:
             rules = tx.rules(workspace_id)
             results: list[Result] = []
             for message in messages:
-                # Asked for each message: after a failed message the old store is void (what
-                # it held back belonged to the rolled-back message).
-                store = tx.store(workspace_id)
-                if isolate:
-                    try:
-                        with tx.savepoint():
-                            outcome = self._one(store, rules, message, strict)
-                    except RosterError as error:
-                        tx.log(workspace_id, door, error.message, message.type, message.message_id)
-                        results.append(error)
-                        continue
+                try:
+                    with tx.savepoint():
+                        # A fresh store for each message: what a failed one held back is void.
+                        store = tx.store(workspace_id)
+                        outcome = self._one(store, rules, message, strict)
+                        store.flush()
+                except RosterError as error:
+                    tx.log(workspace_id, door, error.message, message.type, message.message_id)
+                    results.append(error)
                 else:
-                    outcome = self._one(store, rules, message, strict)
-                for note in outcome.notes:
-                    tx.log(
-                        workspace_id,
-                        door,
-                        note.reason,
-                        message.type,
-                        message.message_id,
-                        note.identifier_hash,
-                    )
-                results.append(outcome)
+                    results.append(outcome)
+            return results
+
+        def work(tx: Transaction) -> list[Result]:
+            for gone in dropped:
+                tx.log(workspace_id, door, gone.reason, gone.type, gone.message_id)
+            if not isolate:  # one failure rejects the request: the writer's savepoint undoes it
+                results = all_together(tx)
+            elif len(messages) < 2:
+                results = one_by_one(tx)
+            else:
+                # Most batches apply cleanly: try them under one savepoint, and only when a
+                # message fails, undo and apply each under its own (savepoints cost a round
+                # trip each, and the rules are deterministic, so the retry is the same work).
+                try:
+                    with tx.savepoint():
+                        results = all_together(tx)
+                except RosterError:
+                    results = one_by_one(tx)
+            for message, result in zip(messages, results, strict=True):
+                if isinstance(result, Outcome):
+                    log_notes(tx, message, result)
             return results
 
         return work

@@ -455,13 +455,16 @@ class SqlStore:
 
     # -- suppression list --------------------------------------------------------------------------
 
-    def suppressed(self, hashes: list[str]) -> str | None:
+    def may_have_suppressions(self) -> bool:
         # SQLite has one writer, so "the list is empty" stays true for the whole batch; with
         # several PostgreSQL processes another may add to the list at any time.
-        if self._any_suppressed is None and not self.sql.postgresql:
+        if self.sql.postgresql:
+            return True
+        if self._any_suppressed is None:
             self._any_suppressed = self.sql.one(_ANY_SUPPRESSED, {"ws": self.ws}) is not None
-        if self._any_suppressed is False:
-            return None
+        return self._any_suppressed
+
+    def suppressed(self, hashes: list[str]) -> str | None:
         for hash_ in hashes:
             if self.sql.one(_SUPPRESSED, {"ws": self.ws, "hash": hash_}) is not None:
                 return hash_
