@@ -50,6 +50,8 @@ class Ingestion:
         self.make_cio_id = make_cio_id
 
     def _keys(self, workspace_id: int, messages: Sequence[Message]) -> tuple[int, ...]:
+        if not self.writer.takes_locks:
+            return ()  # one writer (SQLite): no one to take turns with
         return tuple(
             lock_key(workspace_id, kind, normalise(kind, value))
             for message in messages

@@ -30,6 +30,7 @@ log = logging.getLogger("roster.writer")
 # PostgreSQL error codes after which a request is simply tried again in a transaction of its own.
 _TRANSIENT = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock not available
 _RETRIES = 5
+CHECKPOINT_SECONDS = 1.0
 
 
 def lock_key(workspace_id: int, kind: str, value: str) -> int:
@@ -123,6 +124,8 @@ class Writer:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._postgres = not database.is_sqlite
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoints = threading.Event()
         self.batches = 0  # for /metrics
         self.requests = 0
 
@@ -130,6 +133,12 @@ class Writer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="roster-writer", daemon=True)
             self._thread.start()
+            if not self._postgres:
+                self._checkpoints.clear()
+                self._checkpointer = threading.Thread(
+                    target=self._checkpoint, name="roster-checkpointer", daemon=True
+                )
+                self._checkpointer.start()
 
     def stop(self) -> None:
         """Finish every queued request, then stop."""
@@ -137,6 +146,30 @@ class Writer:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._checkpointer is not None:
+            self._checkpoints.set()
+            self._checkpointer.join()
+            self._checkpointer = None
+
+    def _checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file beside the writer, not in
+        its commits. The writer's own automatic checkpoints are off; a commit that had to do
+        one took several times as long as one that did not."""
+        dbapi = self._database.reader.raw_connection()
+        try:
+            while not self._checkpoints.wait(CHECKPOINT_SECONDS):
+                try:
+                    dbapi.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except Exception:  # a busy database: the next round will do it
+                    log.warning("a WAL checkpoint failed; retrying later", exc_info=True)
+            dbapi.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            dbapi.close()
+
+    @property
+    def takes_locks(self) -> bool:
+        """Whether requests must name their identifiers' lock keys (several writers)."""
+        return self._postgres
 
     def submit(self, work: Work, lock_keys: tuple[int, ...] = ()) -> Future[Any]:
         if self._thread is None:
@@ -155,6 +188,10 @@ class Writer:
 
     def _run(self) -> None:
         connection = self._database.writer.connect()
+        if not self._postgres:
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None
+            dbapi.cursor().execute("PRAGMA wal_autocheckpoint=0")
         try:
             stopping = False
             while not stopping:
