@@ -13,6 +13,7 @@ import pickle
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from roster.domain.objects import merge_attributes
 from roster.domain.people import Activity, Device, Event, Person
 
 T = TypeVar("T")
@@ -175,8 +176,7 @@ class MemoryStore:
                 object_type_id,
                 object_id,
             ):
-                merged = {**rel.attributes, **attributes}
-                rel.attributes = {k: v for k, v in merged.items() if v is not None and v != ""}
+                rel.attributes = merge_attributes(rel.attributes, attributes)
                 return
         self.state.relationships.append(
             Relationship(person_pk, object_type_id, object_id, clone(attributes))
@@ -196,10 +196,9 @@ class MemoryStore:
         self, anonymous_id: str, object_type_id: str, object_id: str, attributes: dict[str, Any]
     ) -> None:
         key = (anonymous_id, object_type_id, object_id)
-        merged = {**self.state.anonymous_relationships.get(key, {}), **clone(attributes)}
-        self.state.anonymous_relationships[key] = {
-            k: v for k, v in merged.items() if v is not None and v != ""
-        }
+        self.state.anonymous_relationships[key] = merge_attributes(
+            self.state.anonymous_relationships.get(key, {}), clone(attributes)
+        )
 
     def remove_anonymous_relationship(
         self, anonymous_id: str, object_type_id: str, object_id: str

@@ -10,7 +10,7 @@ from roster.domain.operations import DeleteObject, IdentifyObject, ObjectKey, Re
 from roster.domain.people import Person
 
 
-def _merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def merge_attributes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Object and relationship attributes: merged in, `null` or "" removes (WIRE.md §2)."""
     merged = {**current, **changes}
     return {key: value for key, value in merged.items() if value is not None and value != ""}
@@ -19,7 +19,9 @@ def _merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def _ensure(ctx: Context, key: ObjectKey, changes: dict[str, Any]) -> None:
     current = ctx.store.object_attributes(key.object_type_id, key.object_id)
     if current is None or changes:
-        ctx.store.save_object(key.object_type_id, key.object_id, _merged(current or {}, changes))
+        ctx.store.save_object(
+            key.object_type_id, key.object_id, merge_attributes(current or {}, changes)
+        )
 
 
 def identify_object(ctx: Context, op: IdentifyObject) -> None:

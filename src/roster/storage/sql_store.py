@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from roster.domain.objects import merge_attributes
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.statements import Cursor, dumps, loads, statement
 
@@ -335,8 +336,7 @@ class SqlStore:
     ) -> None:
         key = {"ws": self.ws, "pk": person_pk, "type": object_type_id, "object": object_id}
         current = self.sql.one(_RELATIONSHIP, key)
-        merged = {**(loads(current[0]) if current else {}), **attributes}
-        merged = {k: v for k, v in merged.items() if v is not None and v != ""}
+        merged = merge_attributes(loads(current[0]) if current else {}, attributes)
         stmt = _INSERT_RELATIONSHIP if current is None else _UPDATE_RELATIONSHIP
         self.sql.run(stmt, {**key, "attributes": dumps(merged)})
 
@@ -354,8 +354,7 @@ class SqlStore:
             "object": object_id,
         }
         current = self.sql.one(_ANONYMOUS_RELATIONSHIP, key)
-        merged = {**(loads(current[0]) if current else {}), **attributes}
-        merged = {k: v for k, v in merged.items() if v is not None and v != ""}
+        merged = merge_attributes(loads(current[0]) if current else {}, attributes)
         stmt = _INSERT_ANONYMOUS_RELATIONSHIP if current is None else _UPDATE_ANONYMOUS_RELATIONSHIP
         self.sql.run(stmt, {**key, "attributes": dumps(merged)})
 
