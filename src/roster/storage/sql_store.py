@@ -256,8 +256,10 @@ class SqlStore:
         self.sql.run(_DELETE_PERSON, {"ws": self.ws, "pk": person.pk})
 
     def cio_id_taken(self, cio_id: str) -> bool:
-        """Live people and every cio_id the activity log still names (deleted, merged)."""
-        self.flush()
+        """Live people and every cio_id the activity log still names (deleted, merged).
+        Activities still held back are not looked at: they name people created in this request
+        (live, so found in people) or deleted in it, whose cio_id a fresh random one matches
+        once in 2^48 draws."""
         return self.sql.one(_CIO_ID_TAKEN, {"ws": self.ws, "cio": cio_id}) is not None
 
     def identifier_owner(self, kind: str, value: str) -> int | None:
