@@ -93,7 +93,15 @@ def connect(url: str, synchronous: str = "NORMAL") -> Database:
     common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     return Database(
         parsed,
-        writer=sa.create_engine(parsed, pool_size=2, max_overflow=2, **common),
+        writer=sa.create_engine(
+            parsed,
+            pool_size=2,
+            max_overflow=2,
+            # Prepared statements, but planned for each call's values: a plan kept from when a
+            # table was new and empty (a sequential scan) would stay as the table grows.
+            connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+            **common,
+        ),
         reader=sa.create_engine(parsed, pool_size=8, max_overflow=8, **common),
     )
 

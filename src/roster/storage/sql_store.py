@@ -457,10 +457,10 @@ class SqlStore:
     # -- suppression list --------------------------------------------------------------------------
 
     def may_have_suppressions(self) -> bool:
-        # SQLite has one writer, so "the list is empty" stays true for the whole batch; with
-        # several PostgreSQL processes another may add to the list at any time.
-        if self.sql.postgresql:
-            return True
+        # Asked once per transaction. SQLite has one writer, so "the list is empty" stays true
+        # for the whole batch. On PostgreSQL it stays true for what this transaction touches:
+        # it holds the advisory locks of every identifier it names from its first statement,
+        # and a suppression of one of them would need the same lock, so it waits for us.
         if self._any_suppressed is None:
             self._any_suppressed = self.sql.one(_ANY_SUPPRESSED, {"ws": self.ws}) is not None
         return self._any_suppressed
