@@ -139,11 +139,12 @@ class MemoryStore:
     def event_id_seen(self, event_id: str) -> bool:
         return any(event.event_id == event_id for event in self.state.events.values())
 
-    def add_event(self, event: Event) -> None:
+    def add_event(self, event: Event) -> bool:
         if event.event_id is not None and self.event_id_seen(event.event_id):
-            raise IntegrityError(f"event id {event.event_id} is stored already")
+            return False
         event.pk = self._next_pk()
         self.state.events[event.pk] = clone(event)
+        return True
 
     def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int:
         count = 0

@@ -60,19 +60,23 @@ def apply(ctx: Context, op: Operation) -> Outcome:
 
 
 def _track(ctx: Context, op: TrackEvent) -> None:
-    if op.event_id is not None and ctx.store.event_id_seen(op.event_id):
-        return  # I8.2: a repeated event id is ignored
     anonymous_id = op.anonymous_id.value
     ref = op.reference
     if isinstance(ref, Reference) and ref.kind == "anonymous_id":
         anonymous_id, ref = ref.value, Given(None)
-    person_pk: int | None = None
+    person: Person | None = None
     if isinstance(ref, Reference):
+        replay = (
+            op.event_id is not None
+            and ref.kind in ("id", "email")
+            and ctx.find(ref) is None
+            and ctx.store.event_id_seen(op.event_id)
+        )
+        if replay:
+            return  # I8.2: a replay must not create the person again
         person = ctx.person_for(ref, create=True)
         if person is None:
             return
-        if anonymous_id is not None:
-            link_anonymous_id(ctx, person, anonymous_id)
         person_pk = person.pk
     elif anonymous_id is not None:
         ctx.note_blocked("reference", ref)
@@ -82,7 +86,7 @@ def _track(ctx: Context, op: TrackEvent) -> None:
         ctx.note_blocked("anonymous_id", op.anonymous_id)
         ctx.note("no usable reference or anonymous id: the event was not stored")
         return
-    ctx.store.add_event(
+    stored = ctx.store.add_event(
         Event(
             name=op.name,
             type=op.type,
@@ -93,6 +97,10 @@ def _track(ctx: Context, op: TrackEvent) -> None:
             anonymous_id=anonymous_id,
         )
     )
+    if not stored:
+        return  # I8.2: a repeated event id is ignored, and changes nothing else
+    if person is not None and anonymous_id is not None:
+        link_anonymous_id(ctx, person, anonymous_id)
 
 
 def _add_device(ctx: Context, op: AddDevice) -> None:

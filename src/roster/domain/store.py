@@ -24,7 +24,9 @@ class Store(Protocol):
 
     # events
     def event_id_seen(self, event_id: str) -> bool: ...
-    def add_event(self, event: Event) -> None: ...
+    def add_event(self, event: Event) -> bool:
+        """Store the event; False (and nothing stored) when its event id is stored already."""
+
     def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int: ...
 
     # devices

@@ -67,7 +67,7 @@ _EVENT_ID_SEEN = statement("SELECT 1 FROM events WHERE workspace_id = :ws AND ev
 _INSERT_EVENT = statement(
     "INSERT INTO events (workspace_id, event_id, person_pk, anonymous_id, type, name, data, "
     "timestamp, received_at) VALUES (:ws, :event_id, :person_pk, :anonymous_id, :type, :name, "
-    ":data, :timestamp, :received_at) RETURNING pk",
+    ":data, :timestamp, :received_at) ON CONFLICT (workspace_id, event_id) DO NOTHING RETURNING pk",
     json=("data",),
 )
 _ATTACH_EVENTS = statement(
@@ -282,7 +282,7 @@ class SqlStore:
     def event_id_seen(self, event_id: str) -> bool:
         return self.sql.one(_EVENT_ID_SEEN, {"ws": self.ws, "event_id": event_id}) is not None
 
-    def add_event(self, event: Event) -> None:
+    def add_event(self, event: Event) -> bool:
         row = self.sql.one(
             _INSERT_EVENT,
             {
@@ -297,8 +297,10 @@ class SqlStore:
                 "received_at": self.now,
             },
         )
-        assert row is not None
+        if row is None:
+            return False  # its event id is stored already (one statement checks and writes)
         event.pk = row[0]
+        return True
 
     def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int:
         return self.sql.run(
