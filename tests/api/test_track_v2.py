@@ -292,3 +292,76 @@ def test_a_failed_batch_item_leaves_no_trace_in_the_activity_log(client, track, 
     ).json()["activities"]
     assert "email" not in [a.get("name") for a in log]
     assert customer(client, app_key, "next") is not None
+
+
+def test_one_person_reached_by_id_and_by_email_in_one_batch_keeps_every_change(
+    client, track, app_key
+):
+    entity(
+        client,
+        track,
+        {
+            "type": "person",
+            "action": "identify",
+            "identifiers": {"id": "both"},
+            "attributes": {"email": "both@example.com"},
+        },
+    )
+    answer = client.post(
+        "/api/v2/batch",
+        headers=track,
+        json={
+            "batch": [
+                {
+                    "type": "person",
+                    "action": "identify",
+                    "identifiers": {"id": "both"},
+                    "attributes": {"first": 1},
+                },
+                {
+                    "type": "person",
+                    "action": "identify",
+                    "identifiers": {"email": "both@example.com"},
+                    "attributes": {"second": 2},
+                },
+                {
+                    "type": "person",
+                    "action": "identify",
+                    "identifiers": {"id": "both"},
+                    "attributes": {"third": 3},
+                },
+            ]
+        },
+    )
+    assert answer.status_code == 200
+    attributes = customer(client, app_key, "both")["attributes"]
+    assert (attributes["first"], attributes["second"], attributes["third"]) == ("1", "2", "3")
+
+
+def test_a_batch_that_creates_then_updates_a_person_keeps_one_person(client, track, app_key):
+    answer = client.post(
+        "/api/v2/batch",
+        headers=track,
+        json={
+            "batch": [
+                {
+                    "type": "person",
+                    "action": "identify",
+                    "identifiers": {"id": "fresh"},
+                    "attributes": {"email": "fresh@example.com", "a": 1},
+                },
+                {
+                    "type": "person",
+                    "action": "identify",
+                    "identifiers": {"email": "fresh@example.com"},
+                    "attributes": {"b": 2},
+                },
+                {"type": "person", "action": "event", "name": "e", "identifiers": {"id": "fresh"}},
+            ]
+        },
+    )
+    assert answer.status_code == 200
+    found = client.get("/v1/customers?email=fresh@example.com", headers=app_key).json()
+    assert len(found["results"]) == 1
+    attributes = customer(client, app_key, "fresh")["attributes"]
+    assert (attributes["a"], attributes["b"]) == ("1", "2")

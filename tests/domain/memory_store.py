@@ -282,6 +282,9 @@ class MemoryStore:
 
     # -- suppression list (hashes only) ------------------------------------------------------------
 
+    def prefetch(self, kind: str, values: list[str]) -> None:
+        """Nothing to fetch ahead in memory."""
+
     def may_have_suppressions(self) -> bool:
         return bool(self.state.suppressions)
 

@@ -10,6 +10,9 @@ from roster.domain.people import Activity, Device, Event, Person
 
 class Store(Protocol):
     # people and identifiers
+    def prefetch(self, kind: str, values: list[str]) -> None:
+        """A hint: these people will be looked up soon (fetch them in one go)."""
+
     def person_by_identifier(self, kind: str, value: str) -> Person | None: ...
     def person_by_cio_id(self, cio_id: str) -> Person | None: ...
     def person_by_pk(self, pk: int) -> Person | None: ...

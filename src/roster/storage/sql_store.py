@@ -185,7 +185,11 @@ _OWNED = {
 }
 
 
-def _person(row: tuple[Any, ...] | None) -> Person | None:
+# The identifiers whose owners a request keeps at hand (anonymous ids move in bulk on merges).
+_KNOWN_KINDS = ("id", "email")
+
+
+def _row_person(row: tuple[Any, ...] | None) -> Person | None:
     if row is None:
         return None
     pk, cio_id, id_, email, attributes, times, created, updated = row
@@ -218,17 +222,60 @@ class SqlStore:
         self.now = now
         self._any_suppressed: bool | None = None
         self._activities: list[dict[str, Any]] = []
+        # People fetched ahead for this request, by identifier; None: known to be nobody's.
+        # Dropped as soon as any identifier or person changes hands.
+        self._known: dict[tuple[str, str], Person | None] = {}
+        # One object per person for the whole request, however it was reached, so that what
+        # one message changes (and saves) is what the next one sees.
+        self._people: dict[int, Person] = {}
 
     # -- people and identifiers --------------------------------------------------------------------
 
+    def prefetch(self, kind: str, values: list[str]) -> None:
+        """One query for the people a request names (a batch names hundreds): later look-ups
+        of these identifiers cost nothing. On PostgreSQL the rows are locked as they are read."""
+        wanted = [value for value in dict.fromkeys(values) if (kind, value) not in self._known]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            names = ", ".join(f":v{n}" for n in range(len(chunk)))
+            query = statement(
+                f"SELECT i.value, {_COLUMNS} FROM identifiers i "
+                "JOIN people p ON p.pk = i.person_pk "
+                f"WHERE i.workspace_id = :ws AND i.kind = :kind AND i.value IN ({names})",
+                lock="p",
+            )
+            params: dict[str, Any] = {"ws": self.ws, "kind": kind}
+            params.update({f"v{n}": value for n, value in enumerate(chunk)})
+            found = {row[0]: self._one_person(row[1:]) for row in self.sql.all(query, params)}
+            for value in chunk:
+                self._known[(kind, value)] = found.get(value)
+
+    def _gone(self, person_pk: int) -> None:
+        """The person's identifier rows are being deleted: they now name no one."""
+        self._people.pop(person_pk, None)
+        for key, person in self._known.items():
+            if person is not None and person.pk == person_pk:
+                self._known[key] = None
+
+    def _one_person(self, row: tuple[Any, ...] | None) -> Person | None:
+        person = _row_person(row)
+        if person is None or person.pk is None:
+            return person
+        return self._people.setdefault(person.pk, person)
+
     def person_by_identifier(self, kind: str, value: str) -> Person | None:
-        return _person(self.sql.one(_BY_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value}))
+        key = (kind, value)
+        if key in self._known:
+            return self._known[key]
+        return self._one_person(
+            self.sql.one(_BY_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value})
+        )
 
     def person_by_cio_id(self, cio_id: str) -> Person | None:
-        return _person(self.sql.one(_BY_CIO_ID, {"ws": self.ws, "cio": cio_id}))
+        return self._one_person(self.sql.one(_BY_CIO_ID, {"ws": self.ws, "cio": cio_id}))
 
     def person_by_pk(self, pk: int) -> Person | None:
-        return _person(self.sql.one(_BY_PK, {"ws": self.ws, "pk": pk}))
+        return self._one_person(self.sql.one(_BY_PK, {"ws": self.ws, "pk": pk}))
 
     def _values(self, person: Person) -> dict[str, Any]:
         return {
@@ -246,12 +293,15 @@ class SqlStore:
         row = self.sql.one(_INSERT_PERSON, {"cio_id": person.cio_id, **self._values(person)})
         assert row is not None
         person.pk = row[0]
+        self._people[person.pk] = person
         return person
 
     def save_person(self, person: Person) -> None:
         self.sql.run(_UPDATE_PERSON, {"pk": person.pk, **self._values(person)})
 
     def remove_person(self, person: Person) -> None:
+        if person.pk is not None:
+            self._gone(person.pk)
         self.sql.run(_OWNED["identifiers"][2], {"ws": self.ws, "pk": person.pk})
         self.sql.run(_DELETE_PERSON, {"ws": self.ws, "pk": person.pk})
 
@@ -267,11 +317,18 @@ class SqlStore:
         return row[0] if row is not None else None
 
     def set_identifier(self, kind: str, value: str, person_pk: int) -> None:
+        if kind in _KNOWN_KINDS:
+            if person_pk in self._people:
+                self._known[(kind, value)] = self._people[person_pk]
+            else:
+                self._known.pop((kind, value), None)
         self.sql.run(
             _INSERT_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value, "pk": person_pk}
         )
 
     def remove_identifier(self, kind: str, value: str) -> None:
+        if kind in _KNOWN_KINDS:
+            self._known[(kind, value)] = None
         self.sql.run(_DELETE_IDENTIFIER, {"ws": self.ws, "kind": kind, "value": value})
 
     def anonymous_ids_of(self, person_pk: int) -> list[str]:
@@ -430,6 +487,7 @@ class SqlStore:
         return moved
 
     def remove_belongings(self, person_pk: int) -> None:
+        self._gone(person_pk)
         self.flush()
         for table in ("events", "devices", "relationships", "activities", "identifiers"):
             self.sql.run(_OWNED[table][2], {"ws": self.ws, "pk": person_pk})
