@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile -p no:cacheprovider
+	$(BIN)/pytest -n 2 --dist loadfile -p no:cacheprovider --cov=roster --cov-report=term:skip-covered
 
 test: lint typecheck unit
 
