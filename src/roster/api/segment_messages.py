@@ -5,7 +5,6 @@ sent to the Track API v2 lead to the same person."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from roster.api.bodies import device_from, event_from, identify_from, read_object_key
@@ -33,7 +32,7 @@ from roster.domain.operations import (
     Unsuppress,
     WorkspaceActivity,
 )
-from roster.domain.times import read_timestamp
+from roster.domain.times import iso_seconds, read_timestamp
 
 # Segment's strict ISO-8601 (the destination's isIsoDate): a date, optionally a time with
 # seconds, 1 to 9 fractional digits and a zone.
@@ -59,13 +58,8 @@ def _iso_seconds(text: str) -> int | None:
         value = value[:-1] + "+00:00"
     elif re.search(r"[+-]\d{4}$", value):
         value = value[:-2] + ":" + value[-2:]
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    seconds = iso_seconds(value)
+    return int(seconds) if seconds is not None else None
 
 
 def convert_timestamps(values: dict[str, Any]) -> dict[str, Any]:

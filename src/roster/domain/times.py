@@ -11,6 +11,17 @@ EARLIEST = -62135596800
 LATEST = 253402300799
 
 
+def iso_seconds(text: str) -> float | None:
+    """Unix seconds of an ISO-8601 date or time (UTC when it names no zone), else None."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def read_timestamp(value: Any) -> float | None:
     """Unix seconds from a number, a digit string or an ISO-8601 string, between years 1 and
     9999; None for anything else ("NaN", "Infinity", 1e300 and other non-times included)."""
@@ -24,13 +35,7 @@ def read_timestamp(value: Any) -> float | None:
         try:
             seconds = float(text)
         except ValueError:
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                return None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            seconds = moment.timestamp()
+            seconds = iso_seconds(text)
     if seconds is None or not math.isfinite(seconds) or not EARLIEST <= seconds <= LATEST:
         return None
     return seconds
