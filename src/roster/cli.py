@@ -146,7 +146,10 @@ def serve(
         from roster.tls import self_signed
 
         cert, key = self_signed(settings.data_dir / "tls", settings.host)
-        out.print(f"Self-signed certificate: {cert} (trust it with REQUESTS_CA_BUNDLE={cert})")
+        out.print(
+            f"Self-signed certificate: {cert} (trust it with REQUESTS_CA_BUNDLE={cert})",
+            soft_wrap=True,
+        )
     # Worker processes read their settings from the environment.
     os.environ["ROSTER_DATABASE_URL"] = settings.database_url
     os.environ["ROSTER_DATA_DIR"] = str(settings.data_dir)
@@ -158,7 +161,8 @@ def serve(
         os.environ["ROSTER_TLS_KEY"] = str(key)
     out.print(
         f"[bold green]roster is serving[/] at {settings.base_url()}  "
-        f"(API docs: {settings.base_url()}/docs, health: {settings.base_url()}/healthz)"
+        f"(API docs: {settings.base_url()}/docs, health: {settings.base_url()}/healthz)",
+        soft_wrap=True,
     )
     sys.stdout.flush()
     uvicorn.run(
