@@ -75,3 +75,20 @@ def test_an_answer_means_the_write_is_visible_to_readers(system: System, workspa
     for n in range(20):
         system.writer.run_sync(_log(ws, f"v{n}"))
         assert f"v{n}" in _reasons(system, ws)
+
+
+def test_postgresql_groups_about_one_batch_of_operations_per_transaction(system: System, workspace):
+    ws = workspace["workspace_id"]
+    gate = threading.Event()
+    blocker = system.writer.submit(lambda tx: gate.wait(5))
+    before = system.writer.batches
+    futures = [system.writer.submit(_log(ws, f"w{n}"), weight=60) for n in range(4)]
+    gate.set()
+    for future in futures:
+        future.result(10)
+    blocker.result(10)
+    transactions = system.writer.batches - before
+    if system.writer.takes_locks:  # PostgreSQL: at most ~100 operations hold locks together
+        assert transactions >= 2
+    else:  # SQLite, one writer: every queued request shares the commit
+        assert transactions <= 2

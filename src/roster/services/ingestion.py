@@ -166,7 +166,9 @@ class Ingestion:
         succeeds or fails alone and failures come back in the list (and in the log).
         `dropped` are messages refused before they became operations: logged only."""
         work = self._work(workspace_id, messages, door, strict, isolate, dropped)
-        results: list[Result] = await self.writer.run(work, self._keys(workspace_id, messages))
+        results: list[Result] = await self.writer.run(
+            work, self._keys(workspace_id, messages), weight=max(1, len(messages))
+        )
         return results
 
     def apply_sync(

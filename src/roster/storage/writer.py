@@ -31,6 +31,7 @@ log = logging.getLogger("roster.writer")
 _TRANSIENT = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock not available
 _RETRIES = 5
 CHECKPOINT_SECONDS = 1.0
+POSTGRES_GROUP_OPERATIONS = 100
 
 
 def lock_key(workspace_id: int, kind: str, value: str) -> int:
@@ -109,6 +110,7 @@ Work = Callable[[Transaction], Any]
 class _Job:
     work: Work
     lock_keys: tuple[int, ...]
+    weight: int = 1
     future: Future[Any] = field(default_factory=Future)
     attempts: int = 0
 
@@ -121,6 +123,10 @@ class Writer:
         self._database = database
         self._vault = vault
         self._max_batch = max_batch
+        # PostgreSQL: a transaction holds the advisory locks of everything it names until it
+        # commits, so other server processes wait for all of it. Grouping stops at about one
+        # Segment batch's worth of operations, which still groups many single Track calls.
+        self._max_weight = POSTGRES_GROUP_OPERATIONS if not database.is_sqlite else 10**9
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._postgres = not database.is_sqlite
@@ -171,15 +177,16 @@ class Writer:
         """Whether requests must name their identifiers' lock keys (several writers)."""
         return self._postgres
 
-    def submit(self, work: Work, lock_keys: tuple[int, ...] = ()) -> Future[Any]:
+    def submit(self, work: Work, lock_keys: tuple[int, ...] = (), weight: int = 1) -> Future[Any]:
+        """Queue a request's work; `weight` is how many operations it holds."""
         if self._thread is None:
             raise RuntimeError("the writer is not running")
-        job = _Job(work, lock_keys)
+        job = _Job(work, lock_keys, weight)
         self._queue.put(job)
         return job.future
 
-    async def run(self, work: Work, lock_keys: tuple[int, ...] = ()) -> Any:
-        return await asyncio.wrap_future(self.submit(work, lock_keys))
+    async def run(self, work: Work, lock_keys: tuple[int, ...] = (), weight: int = 1) -> Any:
+        return await asyncio.wrap_future(self.submit(work, lock_keys, weight))
 
     def run_sync(self, work: Work, lock_keys: tuple[int, ...] = ()) -> Any:
         return self.submit(work, lock_keys).result()
@@ -199,7 +206,8 @@ class Writer:
                 if first is _STOP:
                     break
                 jobs = [first]
-                while len(jobs) < self._max_batch:
+                weight = first.weight
+                while len(jobs) < self._max_batch and weight < self._max_weight:
                     try:
                         more = self._queue.get_nowait()
                     except queue.Empty:
@@ -208,6 +216,7 @@ class Writer:
                         stopping = True
                         break
                     jobs.append(more)
+                    weight += more.weight
                 connection = self._apply(connection, jobs)
         finally:
             connection.close()
