@@ -75,8 +75,3 @@ def test_i1_4_switching_to_email_or_id_makes_emails_identify(system: System):
     system.workspaces.change_settings(ws, identifier_mode="email_or_id")
     person = system.lookups.find(ws, read_reference("ONE@example.com", IdentifierMode.EMAIL_OR_ID))
     assert person is not None and person.id == "u1"
-
-
-def test_the_only_workspace_is_chosen_when_no_name_is_given(system: System):
-    with pytest.raises(NotFound):
-        system.workspaces.named("no-such-workspace")

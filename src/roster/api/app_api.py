@@ -11,7 +11,7 @@ from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object, merge_side
 from roster.api.paths import segment
-from roster.domain.errors import InvalidInput
+from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge
 from roster.domain.people import Activity, Person
@@ -114,9 +114,10 @@ async def many_attributes(
     for raw in ids:
         if not isinstance(raw, str | int) or isinstance(raw, bool):
             raise InvalidInput("every entry of ids must be a string", field="ids")
-        person = lookups.find(workspace_id, _reference(str(raw), id_type, mode))
-        if person is not None:
+        try:
             found.append(customer(lookups.view(workspace_id, _reference(str(raw), id_type, mode))))
+        except NotFound:
+            continue  # Customer.io leaves unknown people out of the answer
     return JsonAnswer({"customers": found})
 
 

@@ -96,9 +96,6 @@ class Lookups:
             raise NotFound(f"no object {object_type_id}/{object_id}")
         return found
 
-    def suppressed(self, workspace_id: int, hash_: str) -> bool:
-        return self.reader.is_suppressed(workspace_id, hash_)
-
     def ingestion_log(
         self, workspace_id: int, after: int | None, limit: int
     ) -> list[dict[str, Any]]:

@@ -66,23 +66,6 @@ class Workspaces:
             raise NotFound(f"no workspace {workspace_id}")
         return asdict(row)
 
-    def named(self, name: str | None) -> dict[str, Any]:
-        """The workspace called `name`; with no name, the only one there is."""
-        everything = self.list()
-        if name is None:
-            if len(everything) == 1:
-                return everything[0]
-            if not everything:
-                raise NotFound(
-                    "there is no workspace yet: create one with 'roster workspaces create'"
-                )
-            names = ", ".join(w["name"] for w in everything)
-            raise InvalidInput(f"several workspaces exist ({names}): choose one with --workspace")
-        for workspace in everything:
-            if workspace["name"] == name:
-                return workspace
-        raise NotFound(f"no workspace named '{name}'")
-
     # -- credentials ------------------------------------------------------------------------------
 
     def _cached(self, kind: str, secret: str, look_up: Any) -> int:
