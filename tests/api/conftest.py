@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from customerio import CustomerIO
 from fastapi.testclient import TestClient
 
 from roster.app import create_app
 from roster.services.system import System
 from roster.settings import Settings
+from tests.server import RunningRoster
 
 
 @pytest.fixture
@@ -36,3 +38,32 @@ def track(workspace: dict[str, Any]) -> dict[str, str]:
 def app_key(workspace: dict[str, Any]) -> dict[str, str]:
     """App API headers for the test's workspace."""
     return {"Authorization": f"Bearer {workspace['app_api_key']}"}
+
+
+# -- a real `roster serve` over HTTPS for customerio-python (tests/server.py) ----------------------
+
+
+@pytest.fixture(scope="module")
+def tls_roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRoster]:
+    folder = tmp_path_factory.mktemp("tls-roster")
+    with RunningRoster(f"sqlite:///{folder / 'roster.db'}", folder / "data", tls=True) as running:
+        yield running
+
+
+@pytest.fixture
+def trusted(tls_roster: RunningRoster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests trusts roster's self-signed certificate (read on every request)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_roster.cert_path))
+
+
+@pytest.fixture
+def cio(tls_roster: RunningRoster, trusted: None) -> Iterator[CustomerIO]:
+    """customerio-python pointed at that roster (HTTPS only, as the client insists)."""
+    with CustomerIO(
+        tls_roster.site_id,
+        tls_roster.track_api_key,
+        host="127.0.0.1",
+        port=tls_roster.port,
+        retries=0,
+    ) as client:
+        yield client

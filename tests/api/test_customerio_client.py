@@ -20,24 +20,9 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
-def roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRoster]:
-    folder = tmp_path_factory.mktemp("customerio")
-    with RunningRoster(f"sqlite:///{folder / 'roster.db'}", folder / "data", tls=True) as running:
-        yield running
-
-
-@pytest.fixture
-def trusted(roster: RunningRoster, monkeypatch: pytest.MonkeyPatch) -> None:
-    """requests trusts roster's self-signed certificate (read on every request)."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(roster.cert_path))
-
-
-@pytest.fixture
-def cio(roster: RunningRoster, trusted: None) -> Iterator[CustomerIO]:
-    with CustomerIO(
-        roster.site_id, roster.track_api_key, host="127.0.0.1", port=roster.port, retries=0
-    ) as client:
-        yield client
+def roster(tls_roster: RunningRoster) -> RunningRoster:
+    """The HTTPS roster of tests/api/conftest.py (customerio-python speaks HTTPS only)."""
+    return tls_roster
 
 
 @pytest.fixture

@@ -536,31 +536,6 @@ def test_customerio_cdp_analytics_group_and_alias_make_an_object_and_merge_peopl
 # -- customerio-python's batch(), over HTTPS ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tls_roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRoster]:
-    folder = tmp_path_factory.mktemp("customerio-batch")
-    with RunningRoster(f"sqlite:///{folder / 'roster.db'}", folder / "data", tls=True) as running:
-        yield running
-
-
-@pytest.fixture
-def trusted(tls_roster: RunningRoster, monkeypatch: pytest.MonkeyPatch) -> None:
-    """requests trusts roster's self-signed certificate (read on every request)."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_roster.cert_path))
-
-
-@pytest.fixture
-def cio(tls_roster: RunningRoster, trusted: None) -> Iterator[CustomerIO]:
-    with CustomerIO(
-        tls_roster.site_id,
-        tls_roster.track_api_key,
-        host="127.0.0.1",
-        port=tls_roster.port,
-        retries=0,
-    ) as client:
-        yield client
-
-
 @pytest.fixture
 def tls_app(tls_roster: RunningRoster) -> Iterator[AppApi]:
     with tls_roster.app_api() as api:
