@@ -92,3 +92,30 @@ def test_postgresql_groups_about_one_batch_of_operations_per_transaction(system:
         assert transactions >= 2
     else:  # SQLite, one writer: every queued request shares the commit
         assert transactions <= 2
+
+
+def test_a_failed_commit_retries_each_request_alone_so_only_the_culprit_fails(
+    system: System, workspace
+):
+    if not system.writer.takes_locks:
+        pytest.skip("SQLite checks every constraint at once: only PostgreSQL defers one to COMMIT")
+    ws = workspace["workspace_id"]
+
+    def breaks_the_commit(tx: Transaction) -> None:
+        # A constraint checked only at COMMIT: the whole transaction fails there.
+        tx.connection.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS once (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)"
+        )
+        tx.connection.exec_driver_sql("INSERT INTO once VALUES (1), (1)")
+
+    gate = threading.Event()
+    system.writer.submit(lambda tx: gate.wait(5))
+    good = system.writer.submit(_log(ws, "kept"))
+    bad = system.writer.submit(breaks_the_commit)
+    gate.set()
+    assert good.result(10) == "kept"
+    with pytest.raises(sa.exc.IntegrityError):
+        bad.result(10)
+    assert _reasons(system, ws) == ["kept"]
+    system.writer.run_sync(_log(ws, "after"))  # the writer lives on
+    assert _reasons(system, ws) == ["after", "kept"]

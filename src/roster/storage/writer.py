@@ -106,7 +106,7 @@ class Transaction:
 Work = Callable[[Transaction], Any]
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself, not its contents
 class _Job:
     work: Work
     lock_keys: tuple[int, ...]
@@ -193,12 +193,16 @@ class Writer:
 
     # -- the writer thread ------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _connect(self) -> sa.Connection:
         connection = self._database.writer.connect()
-        if not self._postgres:
+        if not self._postgres:  # the checkpointer thread does it (see _checkpoint)
             dbapi = connection.connection.dbapi_connection
             assert dbapi is not None
             dbapi.cursor().execute("PRAGMA wal_autocheckpoint=0")
+        return connection
+
+    def _run(self) -> None:
+        connection = self._connect()
         try:
             stopping = False
             while not stopping:
@@ -246,14 +250,13 @@ class Writer:
         except Exception as error:  # the commit itself failed: nothing of the batch is kept
             log.exception("a write transaction failed")
             connection.close()
-            connection = self._database.writer.connect()
-            for job in jobs:
-                if job.attempts < _RETRIES and len(jobs) > 1:
-                    retry.append(job)
-                elif not job.future.done():
-                    job.future.set_exception(error)
+            connection = self._connect()
+            # Each request is tried again alone, so that the one at fault fails by itself.
             results = []
-            retry = list(dict.fromkeys(retry))
+            retry = [job for job in jobs if len(jobs) > 1 and job.attempts < _RETRIES]
+            for job in jobs:
+                if job not in retry:
+                    job.future.set_exception(error)
         self.batches += 1
         self.requests += len(results)
         for job, value, failure in results:
