@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
-from roster.api.bodies import json_object, merge_side
+from roster.api.bodies import EVENT_TYPES, json_object, merge_side
 from roster.api.paths import segment
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
@@ -130,9 +130,9 @@ def _paging(start: str, limit: int) -> tuple[int, int]:
 
 
 def activity_answer(activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:
-    pk = activity.pk or 0
+    source = "e" if activity.type in EVENT_TYPES else "a"  # events, or the activity log
     answer: dict[str, Any] = {
-        "id": f"a{pk}" if pk > 0 else f"e{-pk}",
+        "id": f"{source}{activity.pk}",
         "timestamp": int(activity.timestamp),
         "type": activity.type,
         "customer_identifiers": identifiers,

@@ -215,7 +215,7 @@ class Reader:
                 cio_id=cio_id,
                 name=row.name,
                 data=row.data,
-                pk=row.pk if row.source else -row.pk,
+                pk=row.pk,
             )
             for row in rows
         ]
