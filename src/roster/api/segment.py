@@ -58,14 +58,17 @@ def _message_id(message: Any) -> str | None:
 async def ingest(
     request: Request,
     workspace_id: int,
+    raw: bytes,
     messages: list[Any],
     door: str,
     defaults: dict[str, Any] | None = None,
     kind: str | None = None,
-    check_size: bool = True,
-    check_nul: bool = False,
 ) -> JsonAnswer:
-    """Read every message into operations, drop (and log) the unusable, apply the rest."""
+    """Read every message into operations, drop (and log) the unusable, apply the rest.
+    `raw` is the body they came in: when it is small or holds no NUL, no message needs the
+    per-message check."""
+    check_size = len(raw) > MESSAGE_MAX_BYTES
+    check_nul = may_hold_nul(raw)
     system = system_of(request)
     mode = system.workspaces.mode(workspace_id)
     usable: list[Message] = []
@@ -98,7 +101,7 @@ async def _single(request: Request, kind: str) -> JsonAnswer:
     workspace_id = write_key_workspace(request, body)
     if not isinstance(body, dict):
         raise InvalidInput("the body must be one message, a JSON object")
-    return await ingest(request, workspace_id, [body], DOOR, kind=kind, check_size=False)
+    return await ingest(request, workspace_id, raw, [body], DOOR, kind=kind)
 
 
 def _single_route(kind: str) -> None:
@@ -134,6 +137,4 @@ async def batch(request: Request) -> JsonAnswer:
             f"a batch holds at most {BATCH_MAX_MESSAGES} messages (this one has {len(messages)})",
             field="batch",
         )
-    return await ingest(
-        request, workspace_id, messages, DOOR, batch_defaults(body), check_nul=may_hold_nul(raw)
-    )
+    return await ingest(request, workspace_id, raw, messages, DOOR, batch_defaults(body))

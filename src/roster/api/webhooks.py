@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
-from roster.api.bodies import may_hold_nul, parse_json, read_capped
+from roster.api.bodies import parse_json, read_capped
 from roster.api.paths import segment
 from roster.api.segment import batch_defaults, header_key, ingest
 from roster.domain.errors import InvalidInput, Unauthorized
@@ -77,6 +77,4 @@ async def receive(request: Request, webhook_id: str) -> JsonAnswer:
         raise InvalidInput(
             f"a webhook call holds at most {MESSAGES_MAX} messages (this one has {len(messages)})"
         )
-    return await ingest(
-        request, workspace_id, messages, DOOR, defaults, check_nul=may_hold_nul(raw)
-    )
+    return await ingest(request, workspace_id, raw, messages, DOOR, defaults)
