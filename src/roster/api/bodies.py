@@ -40,6 +40,11 @@ from roster.domain.times import LATEST, looks_like_time, read_timestamp
 MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accepts
 
 
+def strict_mode(request: Request) -> bool:
+    """X-Strict-Mode: 1 turns conflicts into 409s with nothing applied (IDENTITY.md I5.2)."""
+    return request.headers.get("x-strict-mode", "").strip().lower() in ("1", "true")
+
+
 async def json_object(
     request: Request, required: bool = True, limit: int = MAX_BODY_BYTES
 ) -> dict[str, Any]:

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
-from roster.api.bodies import device_from, event_from, identify_from, json_object, merge_side
+from roster.api.bodies import (
+    device_from,
+    event_from,
+    identify_from,
+    json_object,
+    merge_side,
+    strict_mode,
+)
 from roster.api.paths import segment
 from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import IdentifierMode, read_given, read_reference
@@ -35,13 +42,9 @@ OK: dict[str, Any] = {}
 Workspace = Depends(track_workspace)
 
 
-def _strict(request: Request) -> bool:
-    return request.headers.get("x-strict-mode", "").strip() in ("1", "true")
-
-
 async def _apply(request: Request, workspace_id: int, op: Operation, type_: str) -> JsonAnswer:
     system = system_of(request)
-    await system.ingestion.one(workspace_id, Message(op, type_), DOOR, _strict(request))
+    await system.ingestion.one(workspace_id, Message(op, type_), DOOR, strict_mode(request))
     return JsonAnswer(OK)
 
 

@@ -17,6 +17,7 @@ from roster.api.bodies import (
     json_object,
     merge_side,
     object_key,
+    strict_mode,
 )
 from roster.domain.errors import InvalidInput, RosterError
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
@@ -186,16 +187,12 @@ def _message(ops: list[Operation], item: dict[str, Any]) -> Message:
     return Message(ops[0], f"{item.get('type')}.{item.get('action')}", event_id, tuple(ops[1:]))
 
 
-def _strict(request: Request) -> bool:
-    return request.headers.get("x-strict-mode", "").strip() in ("1", "true")
-
-
 @router.post("/api/v2/entity", summary="One person, object or delivery operation")
 async def entity(request: Request, workspace_id: int = Depends(track_workspace)) -> JsonAnswer:
     body = await json_object(request, limit=OPERATION_MAX_BYTES)
     system = system_of(request)
     ops = operations_from(body, system.workspaces.mode(workspace_id))
-    await system.ingestion.apply(workspace_id, [_message(ops, body)], DOOR, _strict(request))
+    await system.ingestion.apply(workspace_id, [_message(ops, body)], DOOR, strict_mode(request))
     return JsonAnswer({})
 
 
@@ -228,7 +225,7 @@ async def batch(request: Request, workspace_id: int = Depends(track_workspace)) 
             errors.append(_item_error(index, error))
     if messages:
         results = await system.ingestion.apply(
-            workspace_id, messages, DOOR, _strict(request), isolate=True
+            workspace_id, messages, DOOR, strict_mode(request), isolate=True
         )
         errors += [
             _item_error(index, result)
