@@ -18,12 +18,8 @@
 -- when the run stopped may still have been stored), and done() prints one line
 -- "WRK_JSON {...}" with the throughput, latency percentiles, errors and those counts.
 
-local threads = {}
-
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+-- The shared parts (thread registry, non-2xx counting, the WRK_JSON report) live beside us.
+dofile((debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./") .. "report.lua")
 
 local plans = { "free", "pro", "team" }
 local identify = '{"type":"identify","userId":"user-%d","messageId":"%s-%d-%d-%d",'
@@ -65,48 +61,14 @@ function request()
   return wrk.format("POST", "/v1/batch", nil, body)
 end
 
-function response(status, headers, body)
-  if status < 200 or status > 299 then
-    if non2xx == 0 then
-      first_status = tostring(status)
-      first_body = string.sub(body or "", 1, 300)
-    end
-    non2xx = non2xx + 1
-  end
-end
-
-local function quote(text)
-  text = string.gsub(text, '[%c"\\]', function(c)
-    return string.format("\\u%04x", string.byte(c))
-  end)
-  return '"' .. text .. '"'
-end
-
 function done(summary, latency, requests)
-  local non2xx_total, built, tracks_built, status, body = 0, 0, 0, "", ""
+  local built, tracks_built = 0, 0
   local batch = threads[1] and threads[1]:get("batch") or 0
   for _, thread in ipairs(threads) do
-    local count = thread:get("non2xx") or 0
-    if count > 0 and status == "" then
-      status = thread:get("first_status") or ""
-      body = thread:get("first_body") or ""
-    end
-    non2xx_total = non2xx_total + count
     built = built + (thread:get("counter") or 0)
     tracks_built = tracks_built + (thread:get("tracks") or 0)
   end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, '
-      .. '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "p999": %d, "max": %d, '
-      .. '"mean": %.1f, "stdev": %.1f}, '
-      .. '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, '
-      .. '"non_2xx": %d, "first_non_2xx_status": %s, "first_non_2xx_body": %s, '
-      .. '"requests_built": %d, "tracks_built": %d, "batch": %d}\n',
-    summary.requests, summary.duration, summary.bytes,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency:percentile(99.9), latency.max, latency.mean, latency.stdev,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    non2xx_total, quote(status), quote(body), built, tracks_built, batch
+  report(summary, latency, string.format(
+    ', "requests_built": %d, "tracks_built": %d, "batch": %d', built, tracks_built, batch
   ))
 end
