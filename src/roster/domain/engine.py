@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from roster.domain.context import Context, Outcome
 from roster.domain.errors import MergeRefused
 from roster.domain.identifiers import Given, IdentifierMode, Reference, read_reference
@@ -56,6 +58,8 @@ def apply(ctx: Context, op: Operation) -> Outcome:
             relate(ctx, op)
         case DeleteObject():
             delete_object(ctx, op)
+        case _:  # mypy refuses an Operation that has no case above
+            assert_never(op)
     return ctx.finish()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from roster.domain.identifiers import NOT_GIVEN, Given, Reference
 
@@ -188,4 +188,7 @@ def named_identifiers(op: Operation) -> list[tuple[str, str]]:
             return [("object", f"{op.object.object_type_id}/{op.object.object_id}"), *people]
         case DeleteObject():
             return [("object", f"{op.object.object_type_id}/{op.object.object_id}")]
-    return []
+        case WorkspaceActivity():
+            return []  # about the workspace, no person: nothing to take turns on
+        case _:  # mypy refuses an Operation that has no case above
+            assert_never(op)
