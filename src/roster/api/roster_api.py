@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
+from roster.api.bodies import json_object
 from roster.domain.errors import InvalidInput
+from roster.services.workspaces import SETTINGS
 
 router = APIRouter(tags=["roster"])
 MAX_LIMIT = 1000
@@ -37,3 +40,22 @@ def ingestion_log(
         entries.append(entry)
     next_cursor = str(rows[-1]["pk"]) if len(rows) == limit else ""
     return JsonAnswer({"entries": entries, "next": next_cursor})
+
+
+@router.get("/api/workspace/settings", summary="The workspace's identity settings")
+def workspace_settings(request: Request, workspace_id: int = Depends(app_workspace)) -> JsonAnswer:
+    return JsonAnswer(system_of(request).workspaces.settings(workspace_id))
+
+
+@router.patch(
+    "/api/workspace/settings",
+    summary="Change identity settings: any of the keys GET answers; the answer is the new object",
+)
+async def change_workspace_settings(
+    request: Request, workspace_id: int = Depends(app_workspace)
+) -> JsonAnswer:
+    body = await json_object(request)
+    workspaces = system_of(request).workspaces
+    # change_settings waits for the writer thread: a thread of its own keeps the event loop free.
+    changed = await run_in_threadpool(lambda: workspaces.change_settings(workspace_id, **body))
+    return JsonAnswer({name: changed[name] for name in SETTINGS})

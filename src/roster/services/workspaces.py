@@ -22,6 +22,8 @@ SETTINGS = (
     "strict_conflicts",
     "anonymous_retention_days",
 )
+# A century: longer is "keep forever" in practice, and stays far inside a 32-bit column.
+MAX_RETENTION_DAYS = 36_500
 
 
 class Workspaces:
@@ -125,23 +127,17 @@ class Workspaces:
 
     # -- settings ---------------------------------------------------------------------------------
 
-    def change_settings(self, workspace_id: int, **settings: Any) -> dict[str, Any]:
-        unknown = set(settings) - set(SETTINGS)
-        if unknown:
-            raise InvalidInput(f"unknown setting '{sorted(unknown)[0]}'", field=sorted(unknown)[0])
-        if "identifier_mode" in settings:
-            try:
-                settings["identifier_mode"] = IdentifierMode(settings["identifier_mode"])
-            except ValueError as error:
-                raise InvalidInput(
-                    "identifier_mode must be email_or_id or id_only", field="identifier_mode"
-                ) from error
-        days = settings.get("anonymous_retention_days")
-        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
-            raise InvalidInput(
-                "anonymous_retention_days must be a whole number of days, at least 1",
-                field="anonymous_retention_days",
-            )
+    def settings(self, workspace_id: int) -> dict[str, Any]:
+        """The workspace's identity settings (docs/identity.md I1.5), and nothing else."""
+        row = self.get(workspace_id)
+        return {name: row[name] for name in SETTINGS}
+
+    def change_settings(self, workspace_id: int, /, **settings: Any) -> dict[str, Any]:
+        """Change any of SETTINGS; every value is checked before anything is written, so a
+        refused change leaves the workspace as it was. (Positional-only: a request body's keys
+        arrive as **settings, and one named "workspace_id" must be an unknown setting.)"""
+        for name in sorted(settings):
+            settings[name] = _checked_setting(name, settings[name])
 
         def work(tx: Transaction) -> None:
             current = rows.by_id(tx.connection, workspace_id)
@@ -158,9 +154,12 @@ class Workspaces:
                 and current.identifier_mode == IdentifierMode.EMAIL_OR_ID.value
             ):
                 drop_email_identifiers(tx.connection, workspace_id)
-            rows.update_settings(tx.connection, workspace_id, **settings)
+            if settings:
+                rows.update_settings(tx.connection, workspace_id, **settings)
 
         self._writer.run_sync(work)
+        # Path references are read with the cached mode: this process sees the change at once;
+        # other server processes within _CACHE_SECONDS (docs/decisions.md).
         self._modes.pop(workspace_id, None)
         return self.get(workspace_id)
 
@@ -175,3 +174,32 @@ class Workspaces:
                 "merge or a new email first",
                 holders=holders,
             )
+
+
+def _checked_setting(name: str, value: Any) -> Any:
+    """One setting's value as stored, or InvalidInput naming it. Booleans must be booleans: a
+    string "false" is truthy, and reading it as on would be the opposite of what was meant."""
+    if name == "identifier_mode":
+        if isinstance(value, str):
+            try:
+                return IdentifierMode(value)
+            except ValueError:
+                pass
+        raise InvalidInput("identifier_mode must be email_or_id or id_only", field=name)
+    if name in ("allow_email_update_by_id", "auto_merge", "strict_conflicts"):
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{name} must be true or false", field=name)
+        return value
+    if name == "anonymous_retention_days":
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 1 <= value <= MAX_RETENTION_DAYS
+        ):
+            raise InvalidInput(
+                f"anonymous_retention_days must be a whole number of days from 1 to "
+                f"{MAX_RETENTION_DAYS}",
+                field=name,
+            )
+        return value
+    raise InvalidInput(f"unknown setting '{name}'", field=name)
