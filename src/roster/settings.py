@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         None,
-        description="Base URL roster puts in links it gives out (region answer, exports). "
+        description="Base URL roster puts in links it gives out (the region answer). "
         "Default: http(s)://HOST:PORT of the server.",
     )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(

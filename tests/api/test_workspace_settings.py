@@ -3,6 +3,9 @@ through the wire, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -187,3 +190,33 @@ def test_i6_5_auto_merge_turned_off_by_patch_keeps_the_two_people_apart(
     client.put("/api/v1/customers/u1", json={"email": "b@example.com"}, headers=track)
     people = system.lookups.people(workspace["workspace_id"])
     assert {(p.id, p.email) for p in people} == {(None, "b@example.com"), ("u1", None)}
+
+
+def _documented_answers() -> list[tuple[int, dict[str, Any]]]:
+    """The status and body of each example answer in docs/api.md's workspace-settings part."""
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    part = text[text.index("**Workspace settings**") : text.index("**Health.**")]
+    answers = []
+    for block in re.findall(r"```json\n(.*?)```", part, flags=re.DOTALL):
+        for status, body in re.findall(r"^(\d{3}) (.*?)(?=^\d{3} |\Z)", block, re.M | re.S):
+            answers.append((int(status), json.loads(body)))
+    return answers
+
+
+def test_the_settings_answers_shown_in_docs_api_md_are_what_roster_answers(client, track, app_key):
+    documented = _documented_answers()
+    assert [status for status, _ in documented] == [200, 400, 400, 400, 409]
+    assert documented[0][1] == _settings(client, app_key)
+    refusals = [
+        client.patch(URL, json=body, headers=app_key)
+        for body in ({"colour": "x"}, {"auto_merge": "yes"}, {"anonymous_retention_days": 0})
+    ]
+    assert [(a.status_code, a.json()) for a in refusals] == documented[1:4]
+    client.patch(URL, json={"identifier_mode": "id_only"}, headers=app_key)
+    for ref in ("u1", "u2"):
+        client.put(f"/api/v1/customers/{ref}", json={"email": "s@example.com"}, headers=track)
+    refused = client.patch(URL, json={"identifier_mode": "email_or_id"}, headers=app_key)
+    shown = documented[4][1]
+    assert refused.status_code == 409
+    assert {**refused.json(), "holders": shown["holders"]} == shown
+    assert len(refused.json()["holders"]) == len(shown["holders"])

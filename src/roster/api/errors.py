@@ -27,7 +27,6 @@ from roster.domain.errors import (
     RosterError,
     SettingRefused,
     Unauthorized,
-    UnmergeRefused,
 )
 
 log = logging.getLogger("roster.api")
@@ -62,7 +61,7 @@ def _status(error: RosterError, door: str) -> int:
     match error:
         case Unauthorized():
             return 401
-        case ConflictError() | SettingRefused() | UnmergeRefused():
+        case ConflictError() | SettingRefused():
             return 409
         case NotFound():
             return 404
@@ -82,8 +81,6 @@ def _code(error: RosterError) -> str:
             return "not_found"
         case MergeRefused():
             return "merge_refused"
-        case UnmergeRefused():
-            return "unmerge_refused"
         case SettingRefused():
             return "setting_refused"
         case InvalidInput():

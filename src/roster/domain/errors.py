@@ -6,8 +6,7 @@
     │   └── NotAnIdentifier     email used as a reference in an id_only workspace
     ├── ConflictError           strict mode: an identifier belongs to someone else
     ├── MergeRefused            a merge cannot happen (reason)
-    ├── UnmergeRefused          an unmerge cannot happen (reason)
-    ├── NotFound                a person, object or export does not exist
+    ├── NotFound                a person, object or workspace does not exist
     ├── Unauthorized            missing or wrong credentials
     └── SettingRefused          a workspace setting cannot change now (holders)
 
@@ -69,10 +68,6 @@ class MergeRefused(RosterError):
     def __init__(self, message: str, missing: bool = False) -> None:
         super().__init__(message)
         self.missing = missing
-
-
-class UnmergeRefused(RosterError):
-    pass
 
 
 class NotFound(RosterError):
