@@ -1,4 +1,4 @@
--- wrk script for roster's Track API benchmark (bench/run.py drives it).
+-- wrk script for roster's Track API benchmark (`python -m bench` drives it, from bench/load.py).
 --
 --   wrk -t2 -c32 -d10s -s bench/put_customer.lua URL -- PREFIX USERS AUTH THREADS
 --

@@ -1,9 +1,9 @@
--- wrk script for roster's Segment ingestion benchmark (bench/run.py drives it).
+-- wrk script for roster's Segment ingestion benchmark (`python -m bench` drives it, from bench/load.py).
 --
 --   wrk -t2 -c8 -d10s -s bench/segment_batch.lua URL -- WRITE_KEY USERS BATCH TAG SEED
 --
 -- Every request is `POST /v1/batch` with the write key as Bearer and a body of BATCH messages,
--- the traffic ../shared/bench/floor.py writes: alternately an identify
+-- the traffic bench/floor.py writes: alternately an identify
 --   {"type":"identify","userId":"user-<n>","messageId":..,
 --    "traits":{"email":"user-<n>@example.com","plan":<free|pro|team>,"seen":<counter>}}
 -- and a track

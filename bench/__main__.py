@@ -1,0 +1,184 @@
+"""`make bench`: measure, check, write bench/results.json and docs/benchmarks.md.
+
+    .venv/bin/python -m bench [--quick] [--duration 10] [--warmup 3] [--connections 32]
+        [--threads 2] [--batch-connections 8] [--batch-threads 2] [--floor-events 200000]
+        [--postgres-url URL | --no-postgres] [--profile DIR] [--keep]
+        [--results PATH] [--doc PATH] [--report-only]
+
+1. Track v1: `roster serve` on SQLite (with ROSTER_NOOP_ENDPOINT=1) driven by wrk and
+   bench/put_customer.lua, first `PUT /bench/noop/{id}` (the baseline: authenticates and parses
+   like the real call, writes nothing), then `PUT /api/v1/customers/{id}`.
+2. Segment `POST /v1/batch` on a fresh SQLite server with roster's default
+   ROSTER_SQLITE_SYNCHRONOUS, then again with the other setting (FULL and NORMAL), each read back
+   through the App API and counted in SQL.
+3. bench/floor.py on the same disk: the SQLite batch's baseline.
+4. `/v1/batch` on a scratch PostgreSQL database with two servers, each with its own wrk; the
+   identity checks in SQL. Recorded as skipped when PostgreSQL cannot be reached.
+
+Exits 0 when everything ran, whether or not the targets were met (a missed target is printed in
+bold and written to both files); 1 when something failed to run, answered other than 2xx, or a
+SQLite batch was not stored as acknowledged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import BATCH, DOC, RESULTS, USERS, BenchError, console
+from bench.load import Settings
+from bench.machine import ensure_wrk, machine
+from bench.outcome import SYNCHRONOUS, assemble, print_outcome
+from bench.page import write_doc
+from bench.scenarios import floor, postgres_batch, sqlite_batch, track_put
+from roster.settings import Settings as RosterSettings
+
+POSTGRES_URL = os.environ.get(
+    "ROSTER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+FULL_RUN = {"duration": 10.0, "warmup": 3.0, "floor_events": 200_000}
+QUICK_RUN = {"duration": 2.0, "warmup": 1.0, "floor_events": 20_000}
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds-long loads that check the benchmark works (about two minutes); results "
+        "go to a temporary folder unless --results/--doc are given",
+    )
+    parser.add_argument("--duration", type=float, help="measured seconds per run (default 10)")
+    parser.add_argument("--warmup", type=float, help="warm-up seconds per run (default 3)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--batch-connections", type=int, default=8, help="wrk connections for /v1/batch, per server"
+    )
+    parser.add_argument(
+        "--batch-threads", type=int, default=2, help="wrk threads for /v1/batch, per server"
+    )
+    parser.add_argument(
+        "--floor-events", type=int, help="events the raw-SQL floor writes (default 200,000)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=POSTGRES_URL,
+        help="a PostgreSQL database to connect to for creating (and dropping) a scratch one",
+    )
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the PostgreSQL /v1/batch benchmark"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record the SQLite /v1/batch server with py-spy into DIR (collapsed stacks)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (databases, server logs)"
+    )
+    parser.add_argument("--results", type=Path, help=f"where to write results (default {RESULTS})")
+    parser.add_argument("--doc", type=Path, help=f"where to write the page (default {DOC})")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: render the page from the results file",
+    )
+    args = parser.parse_args(argv)
+    run = QUICK_RUN if args.quick else FULL_RUN
+    for key, value in run.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.quick and (args.results is None or args.doc is None):
+        # A check's figures must not replace the measured ones kept in the repository.
+        out = Path(tempfile.mkdtemp(prefix="roster-bench-quick-"))
+        args.results = args.results or out / "results.json"
+        args.doc = args.doc or out / "benchmarks.md"
+    args.results = args.results or RESULTS
+    args.doc = args.doc or DOC
+    return args
+
+
+def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    put_settings = Settings(args.connections, args.threads, args.duration, args.warmup, USERS)
+    batch_settings = Settings(
+        args.batch_connections, args.batch_threads, args.duration, args.warmup, USERS, BATCH
+    )
+    wrk = ensure_wrk()
+    info = machine()
+    console.print(
+        f"[bold]roster benchmark[/]{' (quick)' if args.quick else ''} on {info['nproc']} x "
+        f"{info['cpu_model']}, {info['memory_mb']:,} MB; Python {info['python']}, "
+        f"SQLite {info['sqlite']}, {info['wrk']}"
+    )
+    default = str(RosterSettings.model_fields["sqlite_synchronous"].default)
+    track = track_put(wrk, folder, put_settings, default)
+    sqlite = {default: sqlite_batch(wrk, folder, batch_settings, default, args.profile)}
+    for other in SYNCHRONOUS:
+        if other != default:
+            sqlite[other] = sqlite_batch(wrk, folder, batch_settings, other, None)
+    baseline = floor(folder, args.floor_events)
+    if args.no_postgres:
+        postgres: dict[str, Any] = {"skipped": True, "reason": "--no-postgres was given"}
+    else:
+        postgres = postgres_batch(wrk, folder, batch_settings, args.postgres_url)
+    if postgres.get("server_version"):
+        info["postgresql"] = postgres["server_version"]
+    return assemble(
+        info,
+        put_settings,
+        batch_settings,
+        args.quick,
+        track,
+        baseline,
+        sqlite,
+        default,
+        postgres,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.report_only:
+        try:
+            results = json.loads(args.results.read_text())
+        except (OSError, ValueError) as error:
+            console.print(f"[bold red]Cannot read {args.results}:[/] {error}. Run `make bench`.")
+            return 1
+        write_doc(results, args.doc)
+        console.print(f"Wrote {args.doc} from {args.results}.")
+        return 0
+    folder = Path(tempfile.mkdtemp(prefix="roster-bench-"))
+    try:
+        results = measure(args, folder)
+    except BenchError as error:
+        console.print(f"[bold red]The benchmark failed to run:[/] {error}")
+        return 1
+    except KeyboardInterrupt:
+        console.print("[bold red]Interrupted.[/]")
+        return 130
+    finally:
+        if args.keep:
+            console.print(f"Kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    write_doc(results, args.doc)
+    print_outcome(results)
+    console.print(f"Wrote {args.results} and {args.doc}.")
+    return 1 if results["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""docs/benchmarks.md: what is measured and how, the machine, and every figure of a run against
+its target, rendered from the run's results (bench/results.json).
+
+    .venv/bin/python -m bench --report-only      # re-render from bench/results.json
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.outcome import TARGET_BATCH_RATIO, TARGET_P99_MS, TARGET_POSTGRES_EVENTS, TARGET_RATIO
+from bench.report import (
+    durability_section,
+    headline,
+    postgres_section,
+    sqlite_section,
+    track_section,
+)
+
+
+def write_doc(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(results))
+
+
+def render(results: dict[str, Any]) -> str:
+    m, s = results["machine"], results["settings"]
+    b, floor = s["segment_batch"], results["floor"]
+    default = s.get("sqlite_synchronous", "NORMAL")
+    other = "NORMAL" if default == "FULL" else "FULL"
+    mix = f"{results['put_customer']['new_people_share']:.0%}"
+    source = f"commit {m['commit']}{', src/ modified' if m['src_dirty'] else ''}"
+    return f"""# Benchmarks
+
+This page is rewritten by `make bench` (`.venv/bin/python -m bench`); the same figures, and
+more, are in [`bench/results.json`](../bench/results.json). The targets come from the Targets
+section of the product spec.
+
+## What is measured
+
+- **Track v1 `PUT /api/v1/customers/{{id}}`** — an identify call, acknowledged after its SQLite
+  transaction commits, against **`PUT /bench/noop/{{id}}`**, an endpoint on the same server
+  (exposed only with `ROSTER_NOOP_ENDPOINT=1`) that authenticates and parses exactly like the real
+  call but writes nothing. The ratio of the two throughputs is what roster's write path costs on
+  top of HTTP, auth and parsing.
+  Target: **ratio ≥ {TARGET_RATIO:.2f}** and **p99 < {TARGET_P99_MS:.0f} ms** for the customer PUT.
+- Load: [wrk](https://github.com/wg/wrk) with [`bench/put_customer.lua`](../bench/put_customer.lua),
+  {s["connections"]} connections and {s["threads"]} threads; per endpoint a
+  {s["warmup_s"]:g} s warm-up, then {s["duration_s"]:g} s measured, all on one server.
+  Each request is `PUT …/user-<n>` with Basic auth and the body
+  `{{"email": "user-<n>@example.com", "plan": "pro", "seen": <counter>}}`,
+  cycling over {s["users"]:,} users from user-0 in each wrk run. A user's first customer PUT
+  creates the person, later ones update them (`seen` changes on every call); in the latest run
+  about {mix} of the measured customer PUTs created a person. Non-2xx answers are counted and must
+  be zero. SQLite runs with roster's default durability, `ROSTER_SQLITE_SYNCHRONOUS={default}`.
+- **Segment `POST /v1/batch` on SQLite** — a fresh server and database; each request carries
+  {b["batch"]} messages, alternately an identify and a track:
+
+  ```json
+  {{"type":"identify","userId":"user-<n>","messageId":"…",
+   "traits":{{"email":"user-<n>@example.com","plan":"<free|pro|team>","seen":<counter>}}}}
+  {{"type":"track","userId":"user-<n>","event":"Order Completed","messageId":"…",
+   "properties":{{"revenue":9.99,"sku":"sku-1","n":<counter>}}}}
+  ```
+
+  with users drawn at random from {s["users"]:,}: the traffic the floor writes. The write key
+  is sent as Bearer. Load: wrk with [`bench/segment_batch.lua`](../bench/segment_batch.lua),
+  which builds each body (every messageId carries the wrk run, thread and request, so none is
+  de-duplicated away), {b["connections"]} connections and {b["threads"]} threads;
+  a {b["warmup_s"]:g} s warm-up then {b["duration_s"]:g} s measured.
+  **events/s = 2xx requests/s x {b["batch"]}**; the answer comes after the commit.
+  Target, with the default `ROSTER_SQLITE_SYNCHRONOUS={default}`: **≥ {TARGET_BATCH_RATIO:.0%} of
+  the floor's events/s** (the floor measured in the same run). Afterwards a sample of users is
+  read back through the App API, and the SQLite file is counted: the events stored must be the
+  track messages acknowledged (up to those wrk sent but stopped waiting for), and the identity
+  checks below must find nothing.
+- **What durability costs** — the same `/v1/batch` scenario again, on a fresh server and
+  database with `ROSTER_SQLITE_SYNCHRONOUS={other}`, in the same run: FULL's events/s over
+  NORMAL's. With `FULL` SQLite syncs its write-ahead log to the disk at every commit, so an
+  acknowledged write survives a power cut; with `NORMAL` it syncs at checkpoints only, and an
+  operating-system crash may lose the last commits (the database stays intact). roster commits
+  a group of requests at once, so a sync is paid per group, not per request.
+- **Segment `POST /v1/batch` on PostgreSQL, 2 server processes** — a scratch database (created,
+  then dropped), two `roster serve --database-url postgresql://…` processes on two ports, each
+  driven by its own wrk ({b["connections"]} connections, {b["threads"]} threads each) at the same
+  time with the same traffic over the same {s["users"]:,} users; their events/s are added. Target:
+  **≥ {TARGET_POSTGRES_EVENTS:,.0f} events/s** and **zero identity violations**, checked in SQL
+  once both servers have stopped: no identifier on two people, every person has exactly one id
+  (so one person per user id sent), each email identifier on the person of its user id, no
+  identifier or event without a person, nothing dropped, and as many events as track messages
+  acknowledged. The identity checks are those roster's own tests run
+  (`src/roster/testing/integrity.py`), plus those of the bench's traffic (`bench/checks.py`).
+- CPU: wrk shares the machine's cores with the server, so the CPU time of both is recorded (wrk
+  from `getrusage(RUSAGE_CHILDREN)`, the server from `/proc/<pid>/stat`; PostgreSQL's processes
+  from `/proc` too), with the server's peak RSS (`VmHWM`); "other CPU s" is what the rest of the
+  machine used meanwhile (from `/proc/stat`), so a run disturbed by other work can be told apart.
+  wrk is a closed-loop generator: latencies are those of its connections each waiting for its
+  answer, not of an open arrival rate.
+- **Ingestion floor**: [`bench/floor.py`](../bench/floor.py), the same writes as the Segment
+  batch benchmark ({floor["events"]:,} events, {floor["batch"]} per transaction) done by a bare
+  sqlite3 script (WAL, `synchronous=NORMAL`; no HTTP, no rules), run in the same run on the same
+  disk.
+
+## How to run
+
+```sh
+make bench                                  # or: .venv/bin/python -m bench
+make bench BENCH_ARGS=--quick               # a check in about two minutes; writes to a temp folder
+.venv/bin/python -m bench --help            # durations, connections, --postgres-url, --keep
+.venv/bin/python -m bench --no-postgres     # SQLite parts only
+.venv/bin/python -m bench --profile /tmp/roster-profile   # py-spy on the SQLite batch run
+.venv/bin/python -m bench --report-only     # re-render this page from bench/results.json
+```
+
+It needs wrk (`apt-get install -y wrk`; run as root with apt available, it installs wrk itself).
+The PostgreSQL part needs a server where the URL given by `--postgres-url` (default
+`ROSTER_BENCH_POSTGRES_URL` or `postgresql://postgres@127.0.0.1:5432/test`) may create and drop a
+database, and is recorded as skipped when it cannot connect. It exits non-zero only when
+something failed to run (or answered non-2xx, or a SQLite batch was not stored as acknowledged);
+a missed target is printed in bold and recorded here. The whole run takes about three minutes.
+
+## Machine
+
+| | |
+|---|---|
+| CPUs | {m["nproc"]} x {m["cpu_model"]} ({m["cpus_usable"]} usable) |
+| memory | {m["memory_mb"]:,} MB |
+| kernel | {m["kernel"]} |
+| Python / SQLite / PostgreSQL | {m["python"]} / {m["sqlite"]} / {m.get("postgresql", "—")} |
+| wrk | {m["wrk"]} |
+| roster | {m["roster"]} ({source}) |
+| date (UTC) | {results["date"]} |
+
+## Latest results
+{headline(results)}
+
+### Track v1 `PUT /api/v1/customers/{{id}}` (SQLite)
+
+{track_section(results)}
+
+### Segment `POST /v1/batch` (SQLite)
+
+{sqlite_section(results)}
+
+### What `synchronous=FULL` costs (Segment `POST /v1/batch`, SQLite)
+
+{durability_section(results)}
+
+### Segment `POST /v1/batch` (PostgreSQL, 2 server processes)
+
+{postgres_section(results)}
+
+## Reading these numbers
+
+Absolute numbers on shared or virtual machines are noisy: neighbours, CPU steal and turbo can move
+requests/s by tens of percent from one run to the next. The **ratios** (customer PUT against the
+no-op endpoint, measured minutes apart on the same server; `/v1/batch` against the floor; FULL
+against NORMAL) are the binding figures, because both sides of each see the same machine. Compare
+absolute figures only between runs on the same machine. On SQLite the server is one process (one
+writer), so its Python work can use one core at most: "server CPU s" near the measured seconds
+means that core was full, and "server CPU ms/request" (or per event) is then the cost that bounds
+throughput. The cost of `FULL` is the time the disk takes to sync, so it differs most between
+machines. On PostgreSQL the two servers, the two wrk and PostgreSQL itself share the same cores.
+"""

@@ -1,0 +1,284 @@
+"""The tables and sections of docs/benchmarks.md (bench/page.py puts them in the page), each
+rendered from a run's results as bench/results.json holds them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.checks import CHECK_MEANINGS
+from bench.outcome import (
+    SYNCHRONOUS,
+    TARGET_RSS_MB,
+    sqlite_runs,
+)
+
+TARGET_NAMES = {
+    "put_customer_ratio": "Track v1 customer PUT / no-op requests/s",
+    "put_customer_p99_ms": "Track v1 customer PUT p99 (ms)",
+    "segment_batch_ratio": "Segment `/v1/batch` SQLite events/s / floor events/s",
+    "postgres_batch_events_per_s": "Segment `/v1/batch` PostgreSQL, 2 servers: events/s",
+    "postgres_identity_violations": "Segment `/v1/batch` PostgreSQL: identity violations",
+}
+
+
+def verdict(ok: bool | None) -> str:
+    if ok is None:
+        return "skipped"
+    return "pass" if ok else "**FAIL**"
+
+
+def value_text(name: str, target: dict[str, Any]) -> str:
+    value = target["value"]
+    if value is None:
+        return "—"
+    if name.endswith("_per_s"):
+        return f"{value:,.0f}"
+    if name.endswith("_ms"):
+        return f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.3f}"
+
+
+def shown(value: Any) -> str:
+    return "—" if value is None else f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def table(header: list[str], align: str, rows: list[list[str]]) -> str:
+    """A Markdown table; `align` has one letter a column: l(eft) or r(ight)."""
+    rule = "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"
+    lines = ["| " + " | ".join(line) + " |" for line in (header, *rows)]
+    return "\n".join([lines[0], rule, *lines[1:]])
+
+
+def put_table(results: dict[str, Any]) -> str:
+    rows = []
+    for name, r in (
+        ("`PUT /bench/noop/{id}` (no-op)", results["noop"]),
+        ("`PUT /api/v1/customers/{id}`", results["put_customer"]),
+    ):
+        lat = r["latency_ms"]
+        rows.append(
+            [
+                name, f"{r['rps']:,.0f}", f"{lat['p50']:.2f}", f"{lat['p90']:.2f}",
+                f"{lat['p99']:.2f}", f"{lat['max']:.1f}", str(r["non_2xx"]),
+                f"{r['server_cpu_s']:.1f}", f"{r['server_cpu_per_request_ms']:.3f}",
+                f"{r['wrk_cpu_s']:.1f}", f"{r['other_cpu_s']:.1f}",
+            ]
+        )  # fmt: skip
+    header = [
+        "endpoint", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx",
+        "server CPU s", "server CPU ms/request", "wrk CPU s", "other CPU s",
+    ]  # fmt: skip
+    return table(header, "lrrrrrrrrrr", rows)
+
+
+def batch_table(rows: list[tuple[str, dict[str, Any]]]) -> str:
+    """One row per run (or per server of a run); the CPU of wrk, PostgreSQL and the rest of
+    the machine is known for a whole run only."""
+    lines = []
+    for name, r in rows:
+        lat = r["latency_ms"]
+        lines.append(
+            [
+                name, f"{r['events_per_s']:,.0f}", f"{r['rps']:,.1f}", f"{lat['p50']:.1f}",
+                f"{lat['p90']:.1f}", f"{lat['p99']:.1f}", f"{lat['max']:.1f}", str(r["non_2xx"]),
+                f"{r['server_cpu_s']:.1f}", shown(r.get("server_cpu_per_event_ms")),
+                shown(r.get("wrk_cpu_s")), shown(r.get("postgres_cpu_s")),
+                shown(r.get("other_cpu_s")), shown(r.get("server_peak_rss_mb")),
+            ]
+        )  # fmt: skip
+    header = [
+        "run", "events/s", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx",
+        "server CPU s", "server CPU ms/event", "wrk CPU s", "PostgreSQL CPU s", "other CPU s",
+        "peak RSS MB",
+    ]  # fmt: skip
+    return table(header, "l" + "r" * 13, lines)
+
+
+def store_table(columns: list[tuple[str, dict[str, Any]]]) -> str:
+    """The store checks of one or more runs, a column each."""
+
+    def bold_unless(ok: bool, text: str) -> str:
+        return text if ok else f"**{text}**"
+
+    stores = [run["store"] for _, run in columns]
+    rows = []
+    for key in stores[0]["violations"]:
+        counts = [store["violations"].get(key) for store in stores]
+        rows.append(
+            [CHECK_MEANINGS.get(key, key)]
+            + [bold_unless(not count, shown(count)) for count in counts]
+            + ["0"]
+        )
+    rows.append(
+        ["events stored"]
+        + [
+            bold_unless(store["events_match_acknowledged"], f"{store['events']:,}")
+            + f" (acknowledged {store['tracks_acknowledged']:,}, sent {store['tracks_sent']:,})"
+            for store in stores
+        ]
+        + ["between the track messages acknowledged and those sent (wrk stops without waiting "
+           "for the last answers)"]
+    )  # fmt: skip
+    rows.append(
+        ["people / id identifiers / email identifiers"]
+        + [f"{s['people']:,} / {s['id_rows']:,} / {s['email_rows']:,}" for s in stores]
+        + ["one person per user id sent"]
+    )
+    reads = [run.get("read_back") for _, run in columns]
+    if all(read is not None for read in reads):
+        checked = max(read["checked"] for read in reads if read is not None)
+        rows.append(
+            [f"App API read-back (`GET /v1/customers/user-<n>/attributes`, {checked} users)"]
+            + [
+                bold_unless(read["pass"], f"{read['consistent']} of {read['found']}")
+                for read in reads
+                if read is not None
+            ]
+            + ["all found as written"]
+        )
+    header = ["check", *(name for name, _ in columns), "must be"]
+    return table(header, "l" + "r" * len(columns) + "l", rows)
+
+
+def figures_table(rows: list[list[str]]) -> str:
+    return table(["figure", "value", "target", "result"], "lrll", rows)
+
+
+def track_section(results: dict[str, Any]) -> str:
+    targets, put = results["targets"], results["put_customer"]
+    ratio_t, p99_t = targets["put_customer_ratio"], targets["put_customer_p99_ms"]
+    rss = results["server_peak_rss_mb"]
+    figures = figures_table(
+        [
+            ["customer PUT / no-op requests/s", f"**{ratio_t['value']:.3f}**",
+             ratio_t["target"], verdict(ratio_t["pass"])],
+            ["customer PUT p99", f"{put['latency_ms']['p99']:.2f} ms", f"{p99_t['target']} ms",
+             verdict(p99_t["pass"])],
+            ["server peak RSS (whole run)", f"{rss:.0f} MB",
+             f"< {TARGET_RSS_MB:.0f} MB under sustained load", verdict(rss < TARGET_RSS_MB)],
+        ]
+    )  # fmt: skip
+    return put_table(results) + "\n\n" + figures
+
+
+def sqlite_section(results: dict[str, Any]) -> str:
+    runs = sqlite_runs(results)
+    default = results["settings"].get("sqlite_synchronous", "NORMAL")
+    floor = results["floor"]
+    batch_t = results["targets"]["segment_batch_ratio"]
+    rss = max(run["server_peak_rss_mb"] for run in runs.values())
+    runs_table = batch_table(
+        [
+            (f"`POST /v1/batch`, SQLite {setting}{' (default)' if setting == default else ''}", run)
+            for setting, run in runs.items()
+        ]
+    )
+    figures = figures_table(
+        [
+            ["ingestion floor (bench/floor.py, same run)",
+             f"{floor['floor_events_per_s']:,} events/s", "baseline", "—"],
+            [f"`/v1/batch` events/s ({default}) / floor events/s", f"**{batch_t['value']:.3f}**",
+             batch_t["target"], verdict(batch_t["pass"])],
+            ["server peak RSS", f"{rss:.0f} MB", f"< {TARGET_RSS_MB:.0f} MB",
+             verdict(rss < TARGET_RSS_MB)],
+        ]
+    )  # fmt: skip
+    stores = store_table([(setting, run) for setting, run in runs.items()])
+    return (
+        f"{runs_table}\n\n{figures}\n\nWhat the SQLite file holds afterwards (counted in SQL once "
+        f"the server had stopped):\n\n{stores}"
+    )
+
+
+def durability_section(results: dict[str, Any]) -> str:
+    runs = sqlite_runs(results)
+    if "ratio_sqlite_full_to_normal" not in results:
+        return "Not measured in this run (only one SQLite durability setting was run)."
+    default = results["settings"].get("sqlite_synchronous", "NORMAL")
+    rows = []
+    for setting in SYNCHRONOUS:
+        run = runs[setting]
+        rows.append(
+            [
+                f"`{setting}`{' (default)' if setting == default else ''}",
+                f"{run['events_per_s']:,.0f}",
+                f"{run['latency_ms']['p50']:.1f}",
+                f"{run['latency_ms']['p99']:.1f}",
+                shown(run.get("server_cpu_per_event_ms")),
+            ]
+        )
+    ratio = results["ratio_sqlite_full_to_normal"]
+    rows.append(["**FULL / NORMAL**", f"**{ratio:.3f}**", "", "", ""])
+    header = ["ROSTER_SQLITE_SYNCHRONOUS", "events/s", "p50 ms", "p99 ms", "server CPU ms/event"]
+    return table(header, "lrrrr", rows) + (
+        f"\n\nOn this machine's disk, `/v1/batch` with `FULL` takes in **{ratio:.0%}** of the "
+        "events per second it takes in with `NORMAL`."
+    )
+
+
+def postgres_section(results: dict[str, Any]) -> str:
+    pg, targets = results["segment_batch_postgres"], results["targets"]
+    if pg.get("skipped"):
+        return f"**Skipped:** {pg['reason']}."
+    ev_t, id_t = targets["postgres_batch_events_per_s"], targets["postgres_identity_violations"]
+    rows = [(f"`{one['server']}`", one) for one in pg["instances"]]
+    rows.append(("**both servers**", pg))
+    rss = pg["server_peak_rss_mb"]
+    figures = figures_table(
+        [
+            ["events/s, both servers", f"**{pg['events_per_s']:,.0f}**", ev_t["target"],
+             verdict(ev_t["pass"])],
+            ["identity violations", f"**{pg['store']['violation_total']}**", id_t["target"],
+             verdict(id_t["pass"])],
+            ["server peak RSS (larger of the two)", f"{rss:.0f} MB",
+             f"< {TARGET_RSS_MB:.0f} MB", verdict(rss < TARGET_RSS_MB)],
+        ]
+    )  # fmt: skip
+    return (
+        f"{batch_table(rows)}\n\n{figures}\n\nIdentity checks, in SQL on the scratch database "
+        f"once both servers had stopped:\n\n{store_table([('found', pg)])}"
+    )
+
+
+def headline(results: dict[str, Any]) -> str:
+    """The warnings, every target's figure, and the verdict."""
+    targets = results["targets"]
+    rows = []
+    for key, target in targets.items():
+        note = f" ({target['skipped']})" if target.get("skipped") else ""
+        value = value_text(key, target)
+        rows.append(
+            [
+                TARGET_NAMES.get(key, key),
+                f"**{value}**" if target["pass"] is False else value,
+                target["target"],
+                verdict(target["pass"]) + note,
+            ]
+        )
+    if "ratio_sqlite_full_to_normal" in results:
+        full_normal = f"{results['ratio_sqlite_full_to_normal']:.3f}"
+        rows.append(["Segment `/v1/batch` SQLite events/s, FULL / NORMAL", full_normal, "—", "—"])
+    missed = [TARGET_NAMES.get(name, name) for name, t in targets.items() if t["pass"] is False]
+    skipped = [TARGET_NAMES.get(name, name) for name, t in targets.items() if t["pass"] is None]
+    status = "**All targets met.**" if not missed else f"**Targets missed: {'; '.join(missed)}.**"
+    if skipped:
+        status += " Not measured: " + "; ".join(skipped) + "."
+    warnings = ""
+    if results["settings"].get("quick"):
+        warnings += (
+            "\n> **Quick run** (`--quick`): seconds-long loads that check the benchmark works; "
+            "its\n> figures are not measurements.\n"
+        )
+    if not results["valid"]:
+        warnings += (
+            "\n> **This run is not valid:** "
+            + "; ".join(results["problems"])
+            + ". Its figures are shown for diagnosis only.\n"
+        )
+    if results["noisy"]:
+        warnings += (
+            "\n> **Noisy run:** other processes used CPU during the measured runs (see"
+            '\n> "other CPU s"), so these figures understate roster; run `make bench` again on a'
+            "\n> quiet machine.\n"
+        )
+    return f"{warnings}\n{figures_table(rows)}\n\n{status}"
