@@ -1,8 +1,10 @@
-"""Operations built the way an API parser builds them, and small readings of the world.
+"""Operations built by the API's own parser (roster.api.parsing), from the body a client would
+send, and small readings of the world.
 
 Each builder takes the workspace's identifier mode first (positional-only, so that a body may
-carry any attribute name), reads references with the domain's own functions (I2), and checks the
-per-call limits an API door checks before anything is written (I4.3, I8.2).
+carry any attribute name), writes the wire body its parameters stand for and hands it to the
+function the door uses: what a rule test applies is exactly what the API would apply, and a body
+the API refuses raises here as it would answer there (400, or 200 with an ingestion-log entry).
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from roster.api.parsing import (
+    anonymous_event_from,
+    device_from,
+    event_from,
+    identify_from,
+    merge_side,
+    person_reference,
+)
+from roster.api.segment_messages import operations_from as segment_operations
 from roster.domain.identifiers import (
-    NOT_GIVEN,
     Given,
     IdentifierMode,
     Reference,
-    check_id,
-    read_given,
     read_reference,
-    typed_reference,
 )
-from roster.domain.limits import check_attributes, check_device_token, check_event
 from roster.domain.operations import (
     AddDevice,
     Alias,
@@ -28,13 +34,11 @@ from roster.domain.operations import (
     DeletePerson,
     Identify,
     Merge,
-    Relationship,
     Suppress,
     TrackEvent,
     Unsuppress,
 )
 from roster.domain.people import Activity, Person
-from roster.domain.times import read_timestamp
 from tests.worlds import World
 
 EMAIL_OR_ID = IdentifierMode.EMAIL_OR_ID
@@ -57,55 +61,15 @@ def cio(cio_id: str) -> str:
     return f"cio_{cio_id}"
 
 
-def _side(mode: IdentifierMode | str, side: SideInput) -> Ref:
-    if isinstance(side, tuple):
-        kind, raw = side
-        return typed_reference(kind, raw, IdentifierMode(mode))
-    return ref(mode, side)
-
-
-def _body_identifier(body: dict[str, Any], key: str) -> tuple[Given | None, bool]:
-    """(the Given, whether it was a removal): a missing key is None; null or "" removes."""
-    if key not in body:
-        return None, False
-    raw = body.pop(key)
-    removal = raw is None or (isinstance(raw, str) and raw.strip() == "")
-    given = read_given(raw, key)
-    if key == "id" and given.value is not None:
-        check_id(given.value)
-    return given, removal
+def _wire(**fields: Any) -> dict[str, Any]:
+    """A body with the fields the caller left out absent, as a client leaves them out."""
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def identify(mode: IdentifierMode | str, reference: RefInput, /, **body: Any) -> Identify:
     """PUT /customers/{reference} with `body` (reference None: a Segment identify without
-    userId). id, email, anonymous_id, _update, _timestamp and cio_relationships are split out."""
-    body = dict(body)
-    body_id, id_null = _body_identifier(body, "id")
-    body_email, email_null = _body_identifier(body, "email")
-    anonymous_id = read_given(body.pop("anonymous_id", None), "anonymous_id")
-    update_only = body.pop("_update", False) is True
-    timestamp = read_timestamp(body.pop("_timestamp", None))
-    relationships = tuple(
-        Relationship(
-            str(rel["identifiers"]["object_type_id"]),
-            str(rel["identifiers"]["object_id"]),
-            dict(rel.get("relationship_attributes", {})),
-        )
-        for rel in body.pop("cio_relationships", [])
-    )
-    check_attributes(body)
-    return Identify(
-        reference=ref(mode, reference),
-        attributes=body,
-        body_id=body_id,
-        body_email=body_email,
-        id_null=id_null,
-        email_null=email_null,
-        anonymous_id=anonymous_id,
-        timestamp=timestamp,
-        update_only=update_only,
-        relationships=relationships,
-    )
+    userId, whose traits are the body)."""
+    return identify_from(ref(mode, reference), body, IdentifierMode(mode))
 
 
 def event(
@@ -120,18 +84,11 @@ def event(
     anonymous_id: str | None = None,
     type: str = "event",
 ) -> TrackEvent:
-    """POST /customers/{reference}/events (reference None: an event nobody is named on)."""
-    data = dict(data or {})
-    check_event(name, data)
-    return TrackEvent(
-        reference=ref(mode, reference),
-        name=name,
-        type=type,
-        data=data,
-        event_id=event_id,
-        timestamp=timestamp,
-        anonymous_id=read_given(anonymous_id, "anonymous_id"),
+    """POST /customers/{reference}/events (reference None: a Segment track naming nobody)."""
+    body = _wire(
+        name=name, type=type, data=data, id=event_id, timestamp=timestamp, anonymous_id=anonymous_id
     )
+    return event_from(ref(mode, reference), body)
 
 
 def anonymous_event(
@@ -145,27 +102,14 @@ def anonymous_event(
     type: str = "event",
     as_reference: bool = False,
 ) -> TrackEvent:
-    """POST /api/v1/events with anonymous_id, or (as_reference) v2 identifiers {anonymous_id}."""
-    data = dict(data or {})
-    check_event(name, data)
+    """POST /api/v1/events with anonymous_id, or (as_reference) a v2 event whose identifiers
+    are {anonymous_id}."""
+    body = _wire(name=name, type=type, data=data, id=event_id, timestamp=timestamp)
     if as_reference:
-        return TrackEvent(
-            reference=typed_reference("anonymous_id", anonymous_id, EMAIL_OR_ID),
-            name=name,
-            type=type,
-            data=data,
-            event_id=event_id,
-            timestamp=timestamp,
-        )
-    return TrackEvent(
-        reference=NOT_GIVEN,
-        name=name,
-        type=type,
-        data=data,
-        event_id=event_id,
-        timestamp=timestamp,
-        anonymous_id=read_given(anonymous_id, "anonymous_id"),
-    )
+        return event_from(person_reference({"anonymous_id": anonymous_id}, EMAIL_OR_ID), body)
+    op = anonymous_event_from({**body, "anonymous_id": anonymous_id})
+    assert isinstance(op, TrackEvent), "without anonymous_id and data.recipient: an invite"
+    return op
 
 
 def add_device(
@@ -177,8 +121,9 @@ def add_device(
     last_used: int | None = None,
     **attributes: Any,
 ) -> AddDevice:
-    check_device_token(token)
-    return AddDevice(ref(mode, reference), token, platform, last_used, dict(attributes))
+    """PUT /customers/{reference}/devices."""
+    device = _wire(id=token, platform=platform, last_used=last_used, attributes=attributes)
+    return device_from(ref(mode, reference), {"device": device})
 
 
 def delete_device(mode: IdentifierMode | str, reference: RefInput, token: str, /) -> DeleteDevice:
@@ -197,14 +142,29 @@ def unsuppress(mode: IdentifierMode | str, reference: RefInput, /) -> Unsuppress
     return Unsuppress(ref(mode, reference))
 
 
+def _side(mode: IdentifierMode, side: SideInput) -> dict[str, Any]:
+    """A merge side on the wire: (kind, value) as sent, or a plain reference sent under the
+    kind I2 reads it as (as `roster merge PRIMARY SECONDARY` takes references)."""
+    if isinstance(side, tuple):
+        kind, raw = side
+        return {kind: raw}
+    read = read_reference(side, mode)
+    return {read.kind: read.raw} if isinstance(read, Reference) else {"id": side}
+
+
 def merge(mode: IdentifierMode | str, primary: SideInput, secondary: SideInput, /) -> Merge:
     """POST /merge_customers: a side is (kind, value) as the API names it, or a plain reference."""
-    return Merge(_side(mode, primary), _side(mode, secondary))
+    mode = IdentifierMode(mode)
+    body = {"primary": _side(mode, primary), "secondary": _side(mode, secondary)}
+    return Merge(merge_side(body, "primary", mode), merge_side(body, "secondary", mode))
 
 
 def alias(mode: IdentifierMode | str, user: RefInput, previous: str, /) -> Alias:
     """Segment alias(userId=user, previousId=previous)."""
-    return Alias(ref(mode, user), previous)
+    message = {"type": "alias", "userId": user, "previousId": previous}
+    [op] = segment_operations(message, IdentifierMode(mode))
+    assert isinstance(op, Alias)
+    return op
 
 
 # -- readings --------------------------------------------------------------------------------------

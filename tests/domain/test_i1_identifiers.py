@@ -7,7 +7,7 @@ import re
 import pytest
 
 from roster.domain.context import new_cio_id
-from roster.domain.errors import LimitExceeded, NotAnIdentifier, SettingRefused
+from roster.domain.errors import LimitExceeded, MergeRefused, NotAnIdentifier, SettingRefused
 from roster.domain.identifiers import (
     BLOCKED_VALUES,
     IdentifierMode,
@@ -223,8 +223,8 @@ def test_i1_4_in_id_only_email_cannot_name_a_person(world: World) -> None:
 
     with pytest.raises(NotAnIdentifier, match="email is not an identifier in this workspace"):
         typed_reference("email", ADA.email, ID_ONLY)
-    with pytest.raises(NotAnIdentifier, match="email is not an identifier in this workspace"):
-        merge(ID_ONLY, ("id", ADA.id), ("email", GRACE.email))
+    with pytest.raises(MergeRefused, match="email is not an identifier in this workspace"):
+        merge(ID_ONLY, ("id", ADA.id), ("email", GRACE.email))  # the merge's own error shape
 
 
 def test_i1_4_in_id_only_an_identify_with_only_an_email_is_unusable(world: World) -> None:

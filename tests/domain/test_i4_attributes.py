@@ -320,18 +320,26 @@ def test_i4_8_timestamps_may_be_given_as_digit_or_iso_strings(world: World) -> N
     assert person(world, "id", ADA.id).attributes == {"plan": "pro"}
 
 
-@pytest.mark.parametrize("unreadable", ["soon", "NaN", "Infinity", ""])
-def test_i4_8_an_unreadable_timestamp_is_ignored_and_the_call_counts_as_now(
-    world: World, unreadable: str
+@pytest.mark.parametrize("unreadable", ["soon", "NaN", "Infinity", "", True, [START]])
+def test_i4_8_an_unreadable_timestamp_refuses_the_call_rather_than_reading_it_as_now(
+    world: World, unreadable: Any
 ) -> None:
     world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, plan="pro"))
 
-    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=unreadable, plan="free"))
-    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 5, plan="team"))
+    with pytest.raises(InvalidInput, match="_timestamp must be unix seconds") as refused:
+        world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=unreadable, plan="free"))
+
+    assert refused.value.field == "_timestamp"
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro"}
+
+
+def test_i4_8_a_null_timestamp_is_absent_and_the_call_counts_as_now(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=START - 10, plan="pro"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=None, plan="free"))
 
     ada = person(world, "id", ADA.id)
-    assert ada.attributes == {"plan": "free"}
-    assert ada.attribute_times == {"plan": START}
+    assert (ada.attributes, ada.attribute_times) == ({"plan": "free"}, {"plan": START})
 
 
 def test_i4_8_a_removal_keeps_its_timestamp_as_a_tombstone(world: World) -> None:
@@ -364,6 +372,14 @@ def test_i4_8_a_future_timestamp_is_clamped_to_the_time_received(world: World) -
     world.apply(identify(EMAIL_OR_ID, ADA.id, plan="free"))
 
     assert person(world, "id", ADA.id).attributes == {"plan": "free"}
+
+
+@pytest.mark.parametrize("beyond", [1e300, "99999999999999", 10**20])
+def test_i4_8_a_timestamp_past_the_year_9999_is_clamped_too(world: World, beyond: Any) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, _timestamp=beyond, plan="pro"))
+
+    ada = person(world, "id", ADA.id)
+    assert (ada.attributes, ada.attribute_times) == ({"plan": "pro"}, {"plan": START})
 
 
 def test_i4_8_a_nested_key_follows_its_top_level_attribute_timestamp(world: World) -> None:

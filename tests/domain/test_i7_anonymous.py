@@ -45,7 +45,7 @@ def test_i7_1_events_with_only_an_anonymous_id_are_stored_as_anonymous_events(
 
 
 def test_i7_1_an_event_with_neither_reference_nor_anonymous_id_is_not_stored(world: World) -> None:
-    outcome = world.apply(anonymous_event(None, "page_viewed"))
+    outcome = world.apply(event(EMAIL_OR_ID, None, "page_viewed"))  # no userId, anonymousId
 
     assert world.events(None) == []
     assert outcome.notes

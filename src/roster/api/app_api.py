@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
-from roster.api.bodies import EVENT_TYPES, json_object, merge_side
+from roster.api.bodies import json_object
+from roster.api.parsing import EVENT_TYPES, merge_side
 from roster.api.paths import segment
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference

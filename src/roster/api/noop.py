@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
-from roster.api.bodies import identify_from, json_object
+from roster.api.bodies import json_object
+from roster.api.parsing import identify_from
 from roster.api.paths import segment
 from roster.domain.identifiers import read_reference
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from roster.api.bodies import device_from, event_from, identify_from, read_object_key
+from roster.api.parsing import device_from, event_from, identify_from, read_object_key
 from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import (
     NOT_GIVEN,

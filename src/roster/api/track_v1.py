@@ -8,17 +8,17 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
-from roster.api.bodies import (
+from roster.api.bodies import json_object, strict_mode
+from roster.api.parsing import (
+    anonymous_event_from,
     device_from,
     event_from,
     identify_from,
-    json_object,
     merge_side,
-    strict_mode,
 )
 from roster.api.paths import segment
 from roster.domain.errors import InvalidInput
-from roster.domain.identifiers import IdentifierMode, read_given, read_reference
+from roster.domain.identifiers import IdentifierMode, read_reference
 from roster.domain.limits import (
     serialised_size,
 )
@@ -29,7 +29,6 @@ from roster.domain.operations import (
     Operation,
     Ref,
     Suppress,
-    TrackEvent,
     Unsuppress,
     WorkspaceActivity,
 )
@@ -81,17 +80,7 @@ async def event(request: Request, ref: str, workspace_id: int = Workspace) -> Js
 @router.post("/api/v1/events", summary="Track an anonymous event (or an invite event)")
 async def anonymous_event(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
-    anonymous = read_given(body.get("anonymous_id"), "anonymous_id")
-    op: Operation = event_from(anonymous, body)
-    if anonymous.value is None:
-        assert isinstance(op, TrackEvent)
-        if not isinstance(op.data.get("recipient"), str) or not op.data["recipient"]:
-            raise InvalidInput(
-                "an anonymous event needs anonymous_id, or data.recipient for an invite event",
-                field="anonymous_id",
-            )
-        op = WorkspaceActivity("invite", op.name, op.data, op.timestamp)
-    return await _apply(request, workspace_id, op, "track")
+    return await _apply(request, workspace_id, anonymous_event_from(body), "track")
 
 
 @router.put("/api/v1/customers/{ref}/devices", summary="Add or update a device")

@@ -10,17 +10,17 @@ from fastapi import APIRouter, Depends, Request
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
-from roster.api.bodies import (
+from roster.api.bodies import json_object, strict_mode
+from roster.api.parsing import (
     device_from,
     event_from,
     identify_from,
-    json_object,
     merge_side,
     object_key,
-    strict_mode,
+    person_reference,
 )
 from roster.domain.errors import InvalidInput, RosterError
-from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
+from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.limits import check_attributes
 from roster.domain.operations import (
     DeleteDevice,
@@ -29,7 +29,6 @@ from roster.domain.operations import (
     IdentifyObject,
     Merge,
     Operation,
-    Ref,
     Relate,
     Related,
     Suppress,
@@ -43,7 +42,6 @@ router = APIRouter(tags=["Track API v2"])
 DOOR = "track_v2"
 OPERATION_MAX_BYTES = 32 * 1024
 BATCH_MAX_BYTES = 500 * 1024
-PERSON_KINDS = ("id", "email", "cio_id", "anonymous_id")
 
 
 def _object_of(value: Any, where: str) -> dict[str, Any]:
@@ -52,18 +50,6 @@ def _object_of(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(f"{where} must be an object", field=where)
     return value
-
-
-def person_reference(identifiers: Any, mode: IdentifierMode, where: str = "identifiers") -> Ref:
-    """Exactly one of id, email, cio_id or anonymous_id."""
-    ids = _object_of(identifiers, where)
-    present = {k: v for k, v in ids.items() if k in PERSON_KINDS and v not in (None, "")}
-    if len(present) != 1:
-        raise InvalidInput(
-            f"{where} must hold exactly one of id, email, cio_id, anonymous_id", field=where
-        )
-    ((kind, raw),) = present.items()
-    return typed_reference(kind, raw, mode)
 
 
 def _relationship_list(item: dict[str, Any]) -> list[dict[str, Any]]:

@@ -92,7 +92,7 @@ def read_given(raw: object, field: str) -> Given:
     value = str(raw) if not isinstance(raw, str) else raw
     if field == "email":
         value = value.strip()
-    if value == "":
+    if not value.strip():  # only spaces is "" once trimmed, as blocked values are compared
         return NOT_GIVEN
     if is_blocked(value):
         return Given(None, blocked=value)
