@@ -36,6 +36,7 @@ from bench.load import Settings
 from bench.machine import ensure_wrk, machine
 from bench.outcome import SYNCHRONOUS, assemble, print_outcome
 from bench.page import write_doc
+from bench.profile import py_spy
 from bench.scenarios import floor, postgres_batch, sqlite_batch, track_put
 from roster.settings import Settings as RosterSettings
 
@@ -53,7 +54,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="seconds-long loads that check the benchmark works (about two minutes); results "
+        help="seconds-long loads that check the benchmark works (about a minute); results "
         "go to a temporary folder unless --results/--doc are given",
     )
     parser.add_argument("--duration", type=float, help="measured seconds per run (default 10)")
@@ -114,6 +115,8 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     batch_settings = Settings(
         args.batch_connections, args.batch_threads, args.duration, args.warmup, USERS, BATCH
     )
+    if args.profile is not None:
+        py_spy()  # before a minute of measuring, not after
     wrk = ensure_wrk()
     info = machine()
     console.print(

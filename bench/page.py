@@ -106,7 +106,7 @@ section of the product spec.
 
 ```sh
 make bench                                  # or: .venv/bin/python -m bench
-make bench BENCH_ARGS=--quick               # a check in about two minutes; writes to a temp folder
+make bench BENCH_ARGS=--quick               # a check in about a minute; writes to a temp folder
 .venv/bin/python -m bench --help            # durations, connections, --postgres-url, --keep
 .venv/bin/python -m bench --no-postgres     # SQLite parts only
 .venv/bin/python -m bench --profile /tmp/roster-profile   # py-spy on the SQLite batch run

@@ -16,11 +16,20 @@ LINE_NUMBER = re.compile(r":\d+\)$")
 PROFILE_FILE = "segment-batch-sqlite.txt"
 
 
-def start_profile(pid: int, folder: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """py-spy (from the venv) sampling the server for the measured run, as collapsed stacks."""
+def py_spy() -> Path:
+    """py-spy from the venv, or what to do to have it."""
     spy = Path(sys.executable).parent / "py-spy"
     if not spy.exists():
-        raise BenchError(f"--profile needs py-spy in the venv ({spy} is missing)")
+        raise BenchError(
+            f"--profile needs py-spy in the venv ({spy} is missing): "
+            f"{Path(sys.executable).parent / 'pip'} install py-spy"
+        )
+    return spy
+
+
+def start_profile(pid: int, folder: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server for the measured run, as collapsed stacks."""
+    spy = py_spy()
     folder.mkdir(parents=True, exist_ok=True)
     command = [
         str(spy), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
