@@ -102,3 +102,17 @@ def footprint(system: System, workspace: dict[str, Any]) -> dict[str, int]:
         )[0][0]
         for table in DATA_TABLES
     }
+
+
+def entity(client: Any, track: dict[str, str], op: dict[str, Any], status: int = 200) -> Any:
+    """One Track API v2 operation to /api/v2/entity, answered `status` (200: with `{}`)."""
+    answer = client.post("/api/v2/entity", json=op, headers=track)
+    assert answer.status_code == status, answer.text
+    if status == 200:
+        assert answer.json() == {}
+    return answer
+
+
+def v2_person(action: str, ref: str = "v2", **rest: Any) -> dict[str, Any]:
+    """A Track API v2 person operation naming the person by id."""
+    return {"type": "person", "action": action, "identifiers": {"id": ref}, **rest}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from roster.app import create_app
 from roster.services.system import System
 from roster.settings import Settings
-from tests.server import RunningRoster
+from tests.api.calls import basic, bearer
+from tests.server import AppApi, RunningRoster
 
 
 @pytest.fixture
@@ -21,11 +22,6 @@ def client(system: System) -> Iterator[TestClient]:
     app = create_app(Settings(public_url="http://roster.test", noop_endpoint=True), system=system)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-def basic(site_id: str, key: str) -> dict[str, str]:
-    token = base64.b64encode(f"{site_id}:{key}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
 @pytest.fixture
@@ -37,7 +33,23 @@ def track(workspace: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def app_key(workspace: dict[str, Any]) -> dict[str, str]:
     """App API headers for the test's workspace."""
-    return {"Authorization": f"Bearer {workspace['app_api_key']}"}
+    return bearer(workspace["app_api_key"])
+
+
+@pytest.fixture
+def uid() -> str:
+    """A person id no other test uses: the real-server tests share one workspace per module."""
+    return f"u{uuid.uuid4().hex[:10]}"
+
+
+# -- a real `roster serve`: each module that starts one names it `roster` --------------------------
+
+
+@pytest.fixture
+def app(roster: RunningRoster) -> Iterator[AppApi]:
+    """The App API of the module's `roster`."""
+    with roster.app_api() as api:
+        yield api
 
 
 # -- a real `roster serve` over HTTPS for customerio-python (tests/server.py) ----------------------

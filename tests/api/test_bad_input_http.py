@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import socket
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.api.calls import assert_error, basic
 from tests.server import AppApi, RunningRoster, create_workspace, path_ref
 
 pytestmark = pytest.mark.server
@@ -42,12 +42,6 @@ def http(roster: RunningRoster) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def app(roster: RunningRoster) -> Iterator[AppApi]:
-    with roster.app_api() as api:
-        yield api
-
-
 @pytest.fixture(scope="module")
 def database(roster: RunningRoster) -> Iterator[sa.Engine]:
     """The server's SQLite file, read directly (WAL: reading beside the server is safe)."""
@@ -58,34 +52,10 @@ def database(roster: RunningRoster) -> Iterator[sa.Engine]:
         engine.dispose()
 
 
-@pytest.fixture
-def uid() -> str:
-    return f"u{uuid.uuid4().hex[:10]}"
-
-
 def count(database: sa.Engine, table: str) -> int:
     with database.connect() as connection:
         found: int = connection.execute(sa.text(f"select count(*) from {table}")).scalar_one()
         return found
-
-
-def assert_error(
-    response: httpx.Response, status: int, meta: str = "errors", says: str | None = None
-) -> dict[str, Any]:
-    """A 4xx in Customer.io's Track v1 shape: "code", "message" and "meta" (errors list for
-    invalid input, error string for the rest)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body: dict[str, Any] = response.json()
-    assert isinstance(body.get("code"), str) and body["code"], body
-    assert isinstance(body.get("message"), str) and body["message"], body
-    if meta == "errors":
-        assert body["meta"] == {"errors": [body["message"]]}, body
-    else:
-        assert body["meta"] == {"error": body["message"]}, body
-    if says is not None:
-        assert says in body["message"], body
-    return body
 
 
 def assert_silent_ok(response: httpx.Response) -> None:
@@ -97,12 +67,12 @@ def raw_request(
     roster: RunningRoster, method: str, target: bytes, body: bytes = b"{}"
 ) -> tuple[int, bytes]:
     """One request with the request line exactly as given (httpx would percent-encode it)."""
-    credentials = base64.b64encode(f"{roster.site_id}:{roster.track_api_key}".encode())
+    credentials = basic(roster.site_id, roster.track_api_key)["Authorization"].encode()
     request = b"".join(
         [
             method.encode(), b" ", target, b" HTTP/1.1\r\n",
             b"Host: 127.0.0.1\r\n",
-            b"Authorization: Basic ", credentials, b"\r\n",
+            b"Authorization: ", credentials, b"\r\n",
             b"Content-Type: application/json\r\n",
             b"Content-Length: ", str(len(body)).encode(), b"\r\n",
             b"Connection: close\r\n\r\n", body,
@@ -139,7 +109,7 @@ def test_malformed_json_is_a_400_in_customerio_shape_and_creates_nobody(
 ) -> None:
     response = http.put(f"{TRACK}/{uid}", content=body)
 
-    assert_error(response, 400, says="not valid JSON")
+    assert_error(response, 400, says="not valid JSON", meta="errors")
     assert app.customer(uid) is None
 
 
@@ -149,7 +119,7 @@ def test_a_body_that_is_json_but_not_an_object_is_a_400_and_creates_nobody(
 ) -> None:
     response = http.put(f"{TRACK}/{uid}", content=body)
 
-    assert_error(response, 400, says="request body must be a JSON object")
+    assert_error(response, 400, says="request body must be a JSON object", meta="errors")
     assert app.customer(uid) is None
 
 
@@ -158,7 +128,7 @@ def test_a_body_over_one_megabyte_is_a_400_and_creates_nobody(
 ) -> None:
     response = http.put(f"{TRACK}/{uid}", content=b'{"a": "' + b"x" * 1_000_001 + b'"}')
 
-    assert_error(response, 400, says="larger than")
+    assert_error(response, 400, says="larger than", meta="errors")
     assert app.customer(uid) is None
 
 
@@ -187,7 +157,7 @@ def test_an_identify_with_a_wrongly_typed_field_is_a_400_naming_it_and_writes_no
 
     response = http.put(f"{TRACK}/{uid}", json={**body, "plan": "after", "city": "Oslo"})
 
-    assert_error(response, 400, says=says)
+    assert_error(response, 400, says=says, meta="errors")
     attributes = app.must(uid)["attributes"]
     assert attributes["plan"] == "before"
     assert "city" not in attributes
@@ -218,7 +188,7 @@ def test_an_event_with_a_missing_or_wrongly_typed_field_is_a_400_and_stores_no_e
 
     response = http.post(f"{TRACK}/{uid}/events", json=body)
 
-    assert_error(response, 400, says=says)
+    assert_error(response, 400, says=says, meta="errors")
     assert app.events(uid) == []
 
 
@@ -227,7 +197,7 @@ def test_an_event_for_an_unknown_person_with_a_bad_body_creates_nobody(
 ) -> None:
     response = http.post(f"{TRACK}/{uid}/events", json={"name": "n", "data": "string"})
 
-    assert_error(response, 400)
+    assert_error(response, 400, meta="errors")
     assert app.customer(uid) is None
 
 
@@ -247,7 +217,7 @@ def test_an_anonymous_event_with_a_bad_body_is_a_400_and_stores_nothing(
 
     response = http.post("/api/v1/events", json=body)
 
-    assert_error(response, 400, says=says)
+    assert_error(response, 400, says=says, meta="errors")
     assert count(database, "events") == events
     assert count(database, "activities") == activities
 
@@ -280,7 +250,7 @@ def test_a_device_call_with_a_bad_body_is_a_400_and_adds_no_device(
 
     response = http.put(f"{TRACK}/{uid}/devices", json=body)
 
-    assert_error(response, 400, says=says)
+    assert_error(response, 400, says=says, meta="errors")
     assert app.must(uid)["devices"] == []
 
 
@@ -354,7 +324,7 @@ def test_an_identify_over_a_limit_is_a_400_with_customerios_message_and_writes_n
 
     response = http.put(f"{TRACK}/{uid}", json={"city": "Oslo", **body})
 
-    assert_error(response, 400, says=says)
+    assert_error(response, 400, says=says, meta="errors")
     after = app.must(uid)
     assert after["attributes"] == before["attributes"]
     assert after["timestamps"] == before["timestamps"]
@@ -365,7 +335,7 @@ def test_an_identify_over_a_limit_for_a_new_id_creates_nobody(
 ) -> None:
     response = http.put(f"{TRACK}/{uid}", json={f"a{i}": i for i in range(301)})
 
-    assert_error(response, 400)
+    assert_error(response, 400, meta="errors")
     assert app.customer(uid) is None
 
 
@@ -395,7 +365,7 @@ def test_a_call_that_would_give_a_person_more_than_300_attributes_is_a_400_and_w
 
     response = http.put(f"{TRACK}/{uid}", json={f"b{i}": i for i in range(20)})
 
-    assert_error(response, 400, says="a person cannot have more than 300 attributes")
+    assert_error(response, 400, says="a person cannot have more than 300 attributes", meta="errors")
     assert app.must(uid)["attributes"] == before
 
 
@@ -507,7 +477,7 @@ def test_a_path_reference_that_is_not_utf8_once_decoded_is_a_400(
 
     response = http.put(f"{TRACK}/{ref}", json={"plan": "pro"})
 
-    assert_error(response, 400, says="not valid UTF-8")
+    assert_error(response, 400, says="not valid UTF-8", meta="errors")
     assert count(database, "people") == people
 
 
@@ -583,7 +553,7 @@ def test_an_id_longer_than_150_bytes_is_a_400_and_creates_nobody(
 
     response = http.put(f"{TRACK}/{ref}", json={"plan": "pro"})
 
-    assert_error(response, 400, says="cannot be longer than 150 bytes")
+    assert_error(response, 400, says="cannot be longer than 150 bytes", meta="errors")
     assert count(database, "people") == people
 
 
@@ -602,18 +572,14 @@ def test_an_id_of_exactly_150_bytes_is_accepted_as_it_is(
 # -- credentials ----------------------------------------------------------------------------------
 
 
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
 def bad_track_headers(roster: RunningRoster) -> dict[str, dict[str, str]]:
     return {
         "no header": {},
-        "wrong key": {"Authorization": basic(roster.site_id, "wrong")},
-        "wrong site id": {"Authorization": basic("wrong", roster.track_api_key)},
-        "empty key": {"Authorization": basic(roster.site_id, "")},
+        "wrong key": basic(roster.site_id, "wrong"),
+        "wrong site id": basic("wrong", roster.track_api_key),
+        "empty key": basic(roster.site_id, ""),
         "the app api key as bearer": {"Authorization": f"Bearer {roster.app_api_key}"},
-        "the app api key as password": {"Authorization": basic(roster.site_id, roster.app_api_key)},
+        "the app api key as password": basic(roster.site_id, roster.app_api_key),
         "not base64": {"Authorization": "Basic !!!"},
         "no colon": {"Authorization": "Basic " + base64.b64encode(b"nocolon").decode()},
         "scheme alone": {"Authorization": "Basic"},
@@ -662,7 +628,7 @@ def test_app_api_calls_without_a_valid_bearer_key_get_a_401(
         "no header": {},
         "wrong key": {"Authorization": "Bearer wrong"},
         "the track key": {"Authorization": f"Bearer {roster.track_api_key}"},
-        "track basic credentials": {"Authorization": basic(roster.site_id, roster.track_api_key)},
+        "track basic credentials": basic(roster.site_id, roster.track_api_key),
         "scheme alone": {"Authorization": "Bearer"},
     }
     with httpx.Client(base_url=roster.base_url) as anonymous:
@@ -800,7 +766,7 @@ def test_unknown_endpoints_and_methods_are_4xx_with_code_and_message(http: httpx
     wrong_method = http.patch(f"{TRACK}/someone", json={})
 
     assert_error(missing, 404, meta="error", says="no such endpoint")
-    assert_error(wrong_method, 405)
+    assert_error(wrong_method, 405, meta="errors")
 
 
 # -- known bugs: 5xx answers for bad input --------------------------------------------------------
@@ -817,7 +783,7 @@ def test_a_created_at_beyond_64_bits_is_a_400_not_a_500(
     response = http.put(f"{TRACK}/{uid}", json={"created_at": created_at})
 
     assert response.status_code < 500, response.text
-    assert_error(response, 400)
+    assert_error(response, 400, meta="errors")
     assert app.customer(uid) is None
 
 
@@ -833,7 +799,7 @@ def test_a_device_last_used_beyond_64_bits_is_a_400_not_a_500(
     )
 
     assert response.status_code < 500, response.text
-    assert_error(response, 400)
+    assert_error(response, 400, meta="errors")
     assert app.must(uid)["devices"] == []
 
 
@@ -848,7 +814,7 @@ def test_a_push_metric_whose_event_is_not_a_string_is_never_a_500(
     if response.status_code == 200:
         assert count(database, "activities") == activities + 1
     else:
-        assert_error(response, 400)
+        assert_error(response, 400, meta="errors")
         assert count(database, "activities") == activities
 
 
@@ -859,7 +825,7 @@ def test_a_delivery_metric_without_its_metric_field_is_a_400_and_records_nothing
 
     response = http.post("/api/v1/metrics", json={"delivery_id": "d-1"})
 
-    assert_error(response, 400, says="metric is required")
+    assert_error(response, 400, says="metric is required", meta="errors")
     assert count(database, "activities") == activities
 
 

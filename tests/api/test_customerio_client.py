@@ -6,8 +6,7 @@ are checked through the App API, not only through status codes."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,18 +22,6 @@ pytestmark = pytest.mark.server
 def roster(tls_roster: RunningRoster) -> RunningRoster:
     """The HTTPS roster of tests/api/conftest.py (customerio-python speaks HTTPS only)."""
     return tls_roster
-
-
-@pytest.fixture
-def app(roster: RunningRoster) -> Iterator[AppApi]:
-    with roster.app_api() as api:
-        yield api
-
-
-@pytest.fixture
-def uid() -> str:
-    """A prefix no other test uses: the tests share one workspace."""
-    return f"u{uuid.uuid4().hex[:10]}"
 
 
 def refused(call: Callable[[], object]) -> str:

@@ -6,7 +6,6 @@ it (anonymous events, workspace activity, "nothing was written") the tables are 
 
 from __future__ import annotations
 
-import base64
 import functools
 import gzip
 import json
@@ -18,34 +17,29 @@ from typing import Any
 
 import orjson
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from roster.services.system import System
+from tests.api.calls import (
+    activities,
+    assert_error,
+    basic,
+    customer,
+    entity,
+    footprint,
+    ingestion_log,
+    rows,
+    v2_person,
+)
 
 SINGLE = ("identify", "track", "page", "screen", "group", "alias")
 BATCH_PATHS = ("/v1/batch", "/v1/import")
 EVERY_PATH = tuple(f"/v1/{kind}" for kind in SINGLE) + BATCH_PATHS
 ISO = "2024-03-15T12:00:00Z"
 ISO_SECONDS = 1710504000
-DATA_TABLES = (
-    "people",
-    "identifiers",
-    "events",
-    "devices",
-    "relationships",
-    "objects",
-    "anonymous_relationships",
-    "activities",
-    "suppressions",
-)
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def basic(user: str, password: str = "") -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 @pytest.fixture
@@ -70,36 +64,6 @@ def batch(client: TestClient, wk: dict[str, str], *messages: Any, **top: Any) ->
     ok(client, "/v1/batch", {"batch": list(messages), **top}, wk)
 
 
-def assert_error(
-    answer: Any, status: int, says: str | None = None, label: Any = None
-) -> dict[str, Any]:
-    """A 4xx in the Segment shape: "code" and "message" (and, from /api/v2, "errors")."""
-    assert answer.status_code == status, (label, answer.text)
-    assert answer.headers["content-type"].startswith("application/json")
-    body: dict[str, Any] = answer.json()
-    assert isinstance(body.get("code"), str) and body["code"], body
-    assert isinstance(body.get("message"), str) and body["message"], body
-    if says is not None:
-        assert says in body["message"], body
-    return body
-
-
-def customer(client: TestClient, app_key: dict[str, str], ref: str, id_type: str = "id") -> Any:
-    answer = client.get(f"/v1/customers/{ref}/attributes?id_type={id_type}", headers=app_key)
-    assert answer.status_code in (200, 404), answer.text
-    return answer.json()["customer"] if answer.status_code == 200 else None
-
-
-def activities(
-    client: TestClient, app_key: dict[str, str], ref: str, type_: str | None = None
-) -> list[dict[str, Any]]:
-    query = f"&type={type_}" if type_ else ""
-    answer = client.get(f"/v1/customers/{ref}/activities?limit=1000{query}", headers=app_key)
-    assert answer.status_code == 200, answer.text
-    found: list[dict[str, Any]] = answer.json()["activities"]
-    return found
-
-
 def events(client: TestClient, app_key: dict[str, str], ref: str) -> list[dict[str, Any]]:
     """A person's events, pages and screens, oldest first."""
     found = [
@@ -114,13 +78,6 @@ def the_object(client: TestClient, app_key: dict[str, str], type_id: str, object
     return answer.json()["object"] if answer.status_code == 200 else None
 
 
-def ingestion_log(client: TestClient, app_key: dict[str, str]) -> list[dict[str, Any]]:
-    answer = client.get("/api/ingestion-log?limit=1000", headers=app_key)
-    assert answer.status_code == 200, answer.text
-    entries: list[dict[str, Any]] = answer.json()["entries"]
-    return entries
-
-
 def logged(
     client: TestClient, app_key: dict[str, str], message_id: str, says: str, type_: str | None
 ) -> dict[str, Any]:
@@ -132,23 +89,6 @@ def logged(
     assert entry.get("type") == type_, entry
     assert says in entry["reason"], entry
     return entry
-
-
-def rows(system: System, sql: str, **params: Any) -> list[Any]:
-    with system.database.reader.connect() as connection:
-        return list(connection.execute(sa.text(sql), params))
-
-
-def footprint(system: System, workspace: dict[str, Any]) -> dict[str, int]:
-    """How many rows of each kind of data the workspace holds."""
-    return {
-        table: rows(
-            system,
-            f"select count(*) from {table} where workspace_id = :w",
-            w=workspace["workspace_id"],
-        )[0][0]
-        for table in DATA_TABLES
-    }
 
 
 def anonymous_events(system: System, workspace: dict[str, Any], anonymous_id: str) -> list[Any]:
@@ -1400,7 +1340,7 @@ def test_a_v2_identify_relating_to_an_object_type_id_over_64_bytes_is_a_400_and_
 ):
     answer = client.post(
         "/api/v2/entity",
-        json=person(
+        json=v2_person(
             "identify",
             "v2-long-type",
             cio_relationships=[{"identifiers": {"object_type_id": LONG_TYPE, "object_id": "o"}}],
@@ -1617,34 +1557,24 @@ def test_the_ingestion_log_needs_the_app_api_key_and_shows_only_its_workspace(
 # -- Track API v2: the actions test_track_v2.py leaves out (WIRE.md §2) ---------------------------
 
 
-def entity(client: TestClient, track: dict[str, str], op: dict[str, Any]) -> None:
-    answer = client.post("/api/v2/entity", json=op, headers=track)
-    assert answer.status_code == 200, answer.text
-    assert answer.json() == {}
-
-
-def person(action: str, ref: str = "v2", **rest: Any) -> dict[str, Any]:
-    return {"type": "person", "action": action, "identifiers": {"id": ref}, **rest}
-
-
 def test_v2_page_screen_and_content_actions_are_stored_as_events(client, track, app_key):
     entity(
         client,
         track,
-        person(
+        v2_person(
             "page", name="https://example.com/a", attributes={"ref": "x"}, timestamp=ISO_SECONDS
         ),
     )
-    entity(client, track, person("screen", name="Settings", timestamp=ISO_SECONDS + 1))
+    entity(client, track, v2_person("screen", name="Settings", timestamp=ISO_SECONDS + 1))
     entity(
         client,
         track,
-        person("viewed_content", attributes={"contentId": 1}, timestamp=ISO_SECONDS + 2),
+        v2_person("viewed_content", attributes={"contentId": 1}, timestamp=ISO_SECONDS + 2),
     )
     entity(
         client,
         track,
-        person("clicked_content", attributes={"contentId": 1}, timestamp=ISO_SECONDS + 3),
+        v2_person("clicked_content", attributes={"contentId": 1}, timestamp=ISO_SECONDS + 3),
     )
     stored = events(client, app_key, "v2")
     assert [(e["type"], e["name"], e["data"]) for e in stored] == [
@@ -1659,7 +1589,7 @@ def test_v2_person_add_relationships_and_delete_device(client, track, app_key):
     entity(
         client,
         track,
-        person(
+        v2_person(
             "add_relationships",
             cio_relationships=[
                 {
@@ -1676,19 +1606,19 @@ def test_v2_person_add_relationships_and_delete_device(client, track, app_key):
     ) == [("1", {"seat": "a"}), ("2", {})]
     assert [r["id"] for r in the_object(client, app_key, "2", "co")["relationships"]] == ["v2"]
 
-    entity(client, track, person("add_device", device={"token": "dt", "platform": "ios"}))
-    entity(client, track, person("add_device", device={"token": "keep", "platform": "android"}))
-    entity(client, track, person("delete_device", device={"token": "dt"}))
+    entity(client, track, v2_person("add_device", device={"token": "dt", "platform": "ios"}))
+    entity(client, track, v2_person("add_device", device={"token": "keep", "platform": "android"}))
+    entity(client, track, v2_person("delete_device", device={"token": "dt"}))
     assert [d["id"] for d in customer(client, app_key, "v2")["devices"]] == ["keep"]
 
 
 def test_v2_unsuppress_frees_a_suppressed_id(client, track, app_key):
-    entity(client, track, person("identify", "sup", attributes={"plan": "a"}))
-    entity(client, track, person("suppress", "sup"))
-    entity(client, track, person("identify", "sup", attributes={"plan": "b"}))
+    entity(client, track, v2_person("identify", "sup", attributes={"plan": "a"}))
+    entity(client, track, v2_person("suppress", "sup"))
+    entity(client, track, v2_person("identify", "sup", attributes={"plan": "b"}))
     assert customer(client, app_key, "sup") is None
-    entity(client, track, person("unsuppress", "sup"))
-    entity(client, track, person("identify", "sup", attributes={"plan": "c"}))
+    entity(client, track, v2_person("unsuppress", "sup"))
+    entity(client, track, v2_person("identify", "sup", attributes={"plan": "c"}))
     assert customer(client, app_key, "sup")["attributes"]["plan"] == "c"
 
 
@@ -1714,7 +1644,7 @@ def test_v2_object_identify_anonymous_relates_an_anonymous_id_that_later_becomes
     assert found["anonymous_relationships"] == [
         {"anonymous_id": "a-v2", "relationship_attributes": {"r": 1}}
     ]
-    entity(client, track, person("identify", "became", attributes={"anonymous_id": "a-v2"}))
+    entity(client, track, v2_person("identify", "became", attributes={"anonymous_id": "a-v2"}))
     found = the_object(client, app_key, "1", "anon-co")
     assert [(r["id"], r["relationship_attributes"]) for r in found["relationships"]] == [
         ("became", {"r": 1})
@@ -1784,12 +1714,12 @@ def test_v2_delivery_event_is_stored_as_workspace_activity(client, system, works
 
 def v2_over_limit(path: str) -> bytes:
     if path == "/api/v2/entity":
-        op = person("identify", "too-big", attributes={f"a{n}": "x" * 900 for n in range(37)})
+        op = v2_person("identify", "too-big", attributes={f"a{n}": "x" * 900 for n in range(37)})
         raw = orjson.dumps(op)
         assert 32 * 1024 < len(raw) < 64 * 1024
         return raw
     items = [
-        person("identify", f"too-big{n}" if n else "too-big", attributes={"pad": "x" * 900})
+        v2_person("identify", f"too-big{n}" if n else "too-big", attributes={"pad": "x" * 900})
         for n in range(600)
     ]
     raw = orjson.dumps({"batch": items})
@@ -1842,9 +1772,11 @@ def test_a_v2_timestamp_is_used_when_it_parses_and_ignored_otherwise(
     client, track, app_key, timestamp, expected
 ):
     before = int(time.time())
-    entity(client, track, person("event", "stamped", name="Timed", timestamp=timestamp))
+    entity(client, track, v2_person("event", "stamped", name="Timed", timestamp=timestamp))
     entity(
-        client, track, person("identify", "stamped", attributes={"plan": "p"}, timestamp=timestamp)
+        client,
+        track,
+        v2_person("identify", "stamped", attributes={"plan": "p"}, timestamp=timestamp),
     )
     after = int(time.time()) + 1
     (event,) = events(client, app_key, "stamped")

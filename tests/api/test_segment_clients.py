@@ -30,6 +30,7 @@ from segment.analytics import Client as SegmentClient
 from segment.analytics import request as segment_request
 from segment.analytics.request import APIError
 
+from tests.api.calls import ingestion_log
 from tests.server import AppApi, RunningRoster
 
 pytestmark = pytest.mark.server
@@ -46,26 +47,6 @@ def roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRoster]:
     folder = tmp_path_factory.mktemp("segment-clients")
     with RunningRoster(f"sqlite:///{folder / 'roster.db'}", folder / "data") as running:
         yield running
-
-
-@pytest.fixture
-def app(roster: RunningRoster) -> Iterator[AppApi]:
-    with roster.app_api() as api:
-        yield api
-
-
-@pytest.fixture
-def uid() -> str:
-    """A prefix no other test uses: the tests share one workspace."""
-    return f"u{uuid.uuid4().hex[:10]}"
-
-
-def ingestion_log(roster: RunningRoster) -> list[dict[str, Any]]:
-    with roster.app_api() as api:
-        answer = api.http.get("/api/ingestion-log", params={"limit": 1000})
-    assert answer.status_code == 200, answer.text
-    entries: list[dict[str, Any]] = answer.json()["entries"]
-    return entries
 
 
 def object_of(app: AppApi, type_id: str, object_id: str) -> dict[str, Any] | None:
@@ -333,7 +314,7 @@ def test_segment_analytics_python_in_the_background_batches_the_queue_and_never_
     assert sum(e.messages for e in wire.exchanges) == 22
     assert app.must(uid)["attributes"]["plan"] == "queued"
     assert sorted(data["n"] for _, _, data, _ in events_of(app, uid)) == list(range(20))
-    dropped = [e for e in ingestion_log(roster) if e.get("message_id") == f"unusable-{uid}"]
+    dropped = [e for e in ingestion_log(app.http, {}) if e.get("message_id") == f"unusable-{uid}"]
     assert [(e["door"], e["type"], e["reason"]) for e in dropped] == [
         ("segment", "page", "a page call needs properties.url or a name")
     ]

@@ -14,7 +14,6 @@ line's note and WIRE.md describe."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import uuid
@@ -31,6 +30,7 @@ from fastapi.testclient import TestClient
 
 from roster.services.system import System
 from roster.storage.tables import activities
+from tests.api.calls import basic, bearer, ingestion_log
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SPEC_FIXTURES = Path("spec") / "fixtures" / "segment-actions" / "requests.jsonl"
@@ -61,21 +61,16 @@ LINES: list[dict[str, Any]] = (
 # -- the two doors --------------------------------------------------------------------------------
 
 
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
 def track_headers(workspace: dict[str, Any]) -> dict[str, str]:
     return basic(workspace["site_id"], workspace["track_api_key"])
 
 
 def write_key_headers(workspace: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {workspace['write_key']}"}
+    return bearer(workspace["write_key"])
 
 
 def app_headers(workspace: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {workspace['app_api_key']}"}
+    return bearer(workspace["app_api_key"])
 
 
 def send_destination_request(client: TestClient, workspace: dict[str, Any], line: dict[str, Any]):
@@ -214,15 +209,6 @@ def object_state(
         {k: v for k, v in related.items() if k != "cio_id"} for related in found["relationships"]
     ]
     return found
-
-
-def ingestion_log(client: TestClient, workspace: dict[str, Any]) -> list[dict[str, Any]]:
-    answer = client.get(
-        "/api/ingestion-log", params={"limit": 1000}, headers=app_headers(workspace)
-    )
-    assert answer.status_code == 200, answer.text
-    entries: list[dict[str, Any]] = answer.json()["entries"]
-    return entries
 
 
 def workspace_activities(system: System, workspace: dict[str, Any]) -> list[dict[str, Any]]:
@@ -648,7 +634,7 @@ def read_state(client: TestClient, system: System, workspace: dict[str, Any], ca
     return State(
         people={key: person_state(client, workspace, *key) for key in case.people},
         objects={key: object_state(client, workspace, *key) for key in case.objects},
-        log=ingestion_log(client, workspace),
+        log=ingestion_log(client, app_headers(workspace)),
         metrics=workspace_activities(system, workspace),
     )
 
@@ -722,7 +708,7 @@ def test_the_destinations_test_connection_call_answers_401_for_a_wrong_key_and_s
 
     assert answer.status_code == 401
     assert answer.json()["meta"] == {"error": "Unauthorized request"}
-    assert ingestion_log(client, workspace) == []
+    assert ingestion_log(client, app_headers(workspace)) == []
 
 
 RELATING_CALLS = {

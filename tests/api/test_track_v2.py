@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi.testclient import TestClient
-
-
-def customer(client: TestClient, app_key: dict[str, str], ref: str, id_type: str = "id") -> Any:
-    answer = client.get(f"/v1/customers/{ref}/attributes?id_type={id_type}", headers=app_key)
-    return answer.json()["customer"] if answer.status_code == 200 else None
-
-
-def entity(client: TestClient, track: dict[str, str], op: dict[str, Any]) -> Any:
-    return client.post("/api/v2/entity", json=op, headers=track)
+from tests.api.calls import customer, entity, v2_person
 
 
 def test_identify_with_anonymous_id_attribute_links_and_stitches(client, track, app_key):
@@ -30,13 +19,12 @@ def test_identify_with_anonymous_id_attribute_links_and_stitches(client, track, 
     answer = entity(
         client,
         track,
-        {
-            "type": "person",
-            "action": "identify",
-            "identifiers": {"id": "u1"},
-            "attributes": {"email": "u1@example.com", "anonymous_id": "anon-1", "plan": "pro"},
-            "timestamp": 1710504000,
-        },
+        v2_person(
+            "identify",
+            "u1",
+            attributes={"email": "u1@example.com", "anonymous_id": "anon-1", "plan": "pro"},
+            timestamp=1710504000,
+        ),
     )
     assert answer.status_code == 200
     assert answer.json() == {}
@@ -60,7 +48,7 @@ def test_event_id_deduplicates_and_anonymous_id_is_not_event_data(client, track,
         "timestamp": "2024-03-15T12:00:00Z",
     }
     for _ in range(2):
-        assert entity(client, track, op).status_code == 200
+        entity(client, track, op)
     events = client.get("/v1/customers/u2/activities?type=event", headers=app_key).json()
     (only,) = events["activities"]
     assert only["data"] == {"revenue": 19.99}
@@ -127,12 +115,11 @@ def test_devices_objects_and_relationships(client, track, app_key):
     entity(
         client,
         track,
-        {
-            "type": "person",
-            "action": "delete_relationships",
-            "identifiers": {"id": "u4"},
-            "cio_relationships": [{"identifiers": {"object_type_id": "1", "object_id": "acme"}}],
-        },
+        v2_person(
+            "delete_relationships",
+            "u4",
+            cio_relationships=[{"identifiers": {"object_type_id": "1", "object_id": "acme"}}],
+        ),
     )
     obj = client.get("/v1/objects/1/acme", headers=app_key).json()["object"]
     assert obj["relationships"] == []
@@ -154,26 +141,16 @@ def test_batch_applies_good_items_and_answers_207_for_bad_ones(client, track, ap
         headers=track,
         json={
             "batch": [
-                {
-                    "type": "person",
-                    "action": "identify",
-                    "identifiers": {"id": "b1"},
-                    "attributes": {"plan": "a"},
-                },
-                {
-                    "type": "person",
-                    "action": "identify",
-                    "identifiers": {"id": "b2"},
-                    "attributes": {"plan": "x" * 1001},
-                },
+                v2_person("identify", "b1", attributes={"plan": "a"}),
+                v2_person("identify", "b2", attributes={"plan": "x" * 1001}),
                 "not an object",
-                {"type": "person", "action": "fly", "identifiers": {"id": "b3"}},
+                v2_person("fly", "b3"),
                 {
                     "type": "person",
                     "action": "identify",
                     "identifiers": {"id": "b4", "email": "x@y.co"},
                 },
-                {"type": "person", "action": "identify", "identifiers": {"id": "b5"}},
+                v2_person("identify", "b5"),
             ]
         },
     )
@@ -211,25 +188,19 @@ def test_malformed_requests_get_400_in_v2_shape(client, track):
         assert answer.status_code == 400
         (error,) = answer.json()["errors"]
         assert set(error) == {"reason", "field", "message"}
-    bad = entity(client, track, {"type": "person", "action": "identify"})
-    assert bad.status_code == 400
+    bad = entity(client, track, {"type": "person", "action": "identify"}, status=400)
     assert "identifiers" in bad.json()["errors"][0]["message"]
 
 
 def test_an_operation_over_32_kb_is_refused(client, track):
-    big = {
-        "type": "person",
-        "action": "identify",
-        "identifiers": {"id": "big"},
-        "attributes": {f"a{n}": "x" * 900 for n in range(40)},
-    }
-    assert entity(client, track, big).status_code == 400
+    big = v2_person("identify", "big", attributes={f"a{n}": "x" * 900 for n in range(40)})
+    entity(client, track, big, status=400)
     answer = client.post("/api/v2/batch", headers=track, json={"batch": [big]})
     assert answer.status_code == 207
 
 
 def test_merge_and_suppress_through_v2(client, track, app_key):
-    entity(client, track, {"type": "person", "action": "identify", "identifiers": {"id": "p"}})
+    entity(client, track, v2_person("identify", "p"))
     entity(
         client,
         track,
@@ -254,9 +225,9 @@ def test_merge_and_suppress_through_v2(client, track, app_key):
     found = customer(client, app_key, "p")
     assert found["identifiers"]["email"] == "s@example.com"
     assert found["attributes"]["city"] == "Oslo"
-    entity(client, track, {"type": "person", "action": "suppress", "identifiers": {"id": "p"}})
+    entity(client, track, v2_person("suppress", "p"))
     assert customer(client, app_key, "p") is None
-    entity(client, track, {"type": "person", "action": "identify", "identifiers": {"id": "p"}})
+    entity(client, track, v2_person("identify", "p"))
     assert customer(client, app_key, "p") is None
 
 
@@ -273,13 +244,8 @@ def test_a_failed_batch_item_leaves_no_trace_in_the_activity_log(client, track, 
         headers=track,
         json={
             "batch": [
-                {
-                    "type": "person",
-                    "action": "identify",
-                    "identifiers": {"id": "full"},
-                    "attributes": {"email": "full@example.com", **more},
-                },
-                {"type": "person", "action": "identify", "identifiers": {"id": "next"}},
+                v2_person("identify", "full", attributes={"email": "full@example.com", **more}),
+                v2_person("identify", "next"),
             ]
         },
     )
@@ -300,36 +266,21 @@ def test_one_person_reached_by_id_and_by_email_in_one_batch_keeps_every_change(
     entity(
         client,
         track,
-        {
-            "type": "person",
-            "action": "identify",
-            "identifiers": {"id": "both"},
-            "attributes": {"email": "both@example.com"},
-        },
+        v2_person("identify", "both", attributes={"email": "both@example.com"}),
     )
     answer = client.post(
         "/api/v2/batch",
         headers=track,
         json={
             "batch": [
-                {
-                    "type": "person",
-                    "action": "identify",
-                    "identifiers": {"id": "both"},
-                    "attributes": {"first": 1},
-                },
+                v2_person("identify", "both", attributes={"first": 1}),
                 {
                     "type": "person",
                     "action": "identify",
                     "identifiers": {"email": "both@example.com"},
                     "attributes": {"second": 2},
                 },
-                {
-                    "type": "person",
-                    "action": "identify",
-                    "identifiers": {"id": "both"},
-                    "attributes": {"third": 3},
-                },
+                v2_person("identify", "both", attributes={"third": 3}),
             ]
         },
     )
@@ -344,12 +295,7 @@ def test_a_batch_that_creates_then_updates_a_person_keeps_one_person(client, tra
         headers=track,
         json={
             "batch": [
-                {
-                    "type": "person",
-                    "action": "identify",
-                    "identifiers": {"id": "fresh"},
-                    "attributes": {"email": "fresh@example.com", "a": 1},
-                },
+                v2_person("identify", "fresh", attributes={"email": "fresh@example.com", "a": 1}),
                 {
                     "type": "person",
                     "action": "identify",

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from tests.api.calls import customer
+
 
 def _url(workspace: dict[str, Any]) -> str:
     return f"/segment/webhook/{workspace['webhook_id']}"
@@ -22,17 +24,12 @@ def _sign(workspace: dict[str, Any], data: bytes) -> dict[str, str]:
     }
 
 
-def _customer(client, app_key, ref: str) -> Any:
-    answer = client.get(f"/v1/customers/{ref}/attributes", headers=app_key)
-    return answer.json()["customer"] if answer.status_code == 200 else None
-
-
 def test_one_signed_message_is_applied(client, workspace, app_key):
     body = orjson.dumps({"type": "identify", "userId": "w1", "traits": {"plan": "pro"}})
     answer = client.post(_url(workspace), content=body, headers=_sign(workspace, body))
     assert answer.status_code == 200
     assert answer.json() == {"success": True}
-    assert _customer(client, app_key, "w1")["attributes"]["plan"] == "pro"
+    assert customer(client, app_key, "w1")["attributes"]["plan"] == "pro"
 
 
 def test_an_array_is_signed_by_the_exact_bytes_of_its_first_element(client, workspace, app_key):
@@ -50,7 +47,7 @@ def test_a_batch_object_with_a_write_key_header_is_applied(client, workspace, ap
         _url(workspace), json=body, headers={"Authorization": f"Bearer {workspace['write_key']}"}
     )
     assert answer.status_code == 200
-    assert _customer(client, app_key, "w3")["identifiers"]["email"] == "w3@example.com"
+    assert customer(client, app_key, "w3")["identifiers"]["email"] == "w3@example.com"
 
 
 def test_gzip_bodies_are_signed_over_the_decompressed_bytes(client, workspace, app_key):
@@ -58,7 +55,7 @@ def test_gzip_bodies_are_signed_over_the_decompressed_bytes(client, workspace, a
     headers = {**_sign(workspace, body), "Content-Encoding": "gzip"}
     answer = client.post(_url(workspace), content=gzip.compress(body), headers=headers)
     assert answer.status_code == 200
-    assert _customer(client, app_key, "w4") is not None
+    assert customer(client, app_key, "w4") is not None
 
 
 def test_a_deletion_notice_deletes_the_person(client, workspace, app_key, track):
@@ -68,7 +65,7 @@ def test_a_deletion_notice_deletes_the_person(client, workspace, app_key, track)
         client.post(_url(workspace), content=body, headers=_sign(workspace, body)).status_code
         == 200
     )
-    assert _customer(client, app_key, "w5") is None
+    assert customer(client, app_key, "w5") is None
 
 
 def test_a_wrong_signature_is_401_and_writes_nothing(client, workspace, app_key):
@@ -77,7 +74,7 @@ def test_a_wrong_signature_is_401_and_writes_nothing(client, workspace, app_key)
     answer = client.post(_url(workspace), content=body, headers=bad)
     assert answer.status_code == 401
     assert set(answer.json()) == {"code", "message"}
-    assert _customer(client, app_key, "w6") is None
+    assert customer(client, app_key, "w6") is None
 
 
 def test_no_signature_and_no_key_is_401(client, workspace):
