@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from roster.domain.errors import Unavailable
 from roster.services.system import System
 from roster.storage.tables import ingestion_log
 from roster.storage.writer import Transaction
+from tests.outages import database_away, end_connections, own_database
 
 
 def _log(workspace_id: int, reason: str):
@@ -119,3 +124,121 @@ def test_a_failed_commit_retries_each_request_alone_so_only_the_culprit_fails(
     assert _reasons(system, ws) == ["kept"]
     system.writer.run_sync(_log(ws, "after"))  # the writer lives on
     assert _reasons(system, ws) == ["after", "kept"]
+
+
+# -- a lost database ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_system(database_url: str, tmp_path: Path) -> Iterator[System]:
+    """A roster core on a database of its own (the outage must not reach the session's), with
+    a short write timeout."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with own_database(backend, tmp_path) as url:
+        opened = System.open(url, tmp_path / "data", "test-secret", write_timeout=1.0)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def _until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.05)
+
+
+def test_the_writer_lives_through_a_failed_reconnect_and_writes_again_once_the_database_is_back(
+    own_system: System,
+):
+    system = own_system
+    ws = system.workspaces.create("outage")["workspace_id"]
+    assert system.writer.run_sync(_log(ws, "before")) == "before"
+    with database_away(system):
+        started = time.monotonic()
+        with pytest.raises(Unavailable) as refused:
+            system.writer.run_sync(_log(ws, "during"))  # fails, and so does the reconnect
+        assert time.monotonic() - started < 5
+        assert refused.value.retry_after > 0
+        status = system.writer.status()
+        assert status.alive and not status.writable and status.down_since is not None
+        # Now refused at once, without queueing.
+        with pytest.raises(Unavailable):
+            system.writer.submit(_log(ws, "refused")).result(timeout=0)
+        assert not system.ready()
+    _until(lambda: system.writer.status().writable)
+    assert system.writer.run_sync(_log(ws, "after")) == "after"
+    assert system.writer.status().alive
+    assert system.ready()
+    assert _reasons(system, ws) == ["after", "before"]
+
+
+def test_a_request_still_queued_at_the_write_timeout_is_answered_unavailable_and_never_applied(
+    own_system: System,
+):
+    system = own_system
+    ws = system.workspaces.create("slow")["workspace_id"]
+    gate, busy = threading.Event(), threading.Event()
+
+    def hold(tx: Transaction) -> None:
+        busy.set()
+        gate.wait(10)
+
+    blocker = system.writer.submit(hold)
+    assert busy.wait(10)  # the writer is inside that batch: what comes now waits in the queue
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="within 1 s"):
+        system.writer.run_sync(_log(ws, "too late"))  # the write timeout is 1 s
+    assert 0.9 < time.monotonic() - started < 3
+    gate.set()
+    blocker.result(10)
+    assert system.writer.run_sync(_log(ws, "in time")) == "in time"
+    assert _reasons(system, ws) == ["in time"]
+
+
+def test_postgresql_a_killed_writer_connection_is_replaced_and_the_batch_applied_once(
+    own_system: System,
+):
+    if own_system.database.is_sqlite:
+        pytest.skip("SQLite has no connection to kill: the file is opened in the process")
+    system = own_system
+    ws = system.workspaces.create("killed")["workspace_id"]
+    system.writer.run_sync(_log(ws, "first"))
+    assert end_connections(system.database.url.render_as_string(False)) >= 1
+    assert system.writer.run_sync(_log(ws, "second")) == "second"  # no 503: it reconnected
+    assert system.writer.status().writable
+    assert _reasons(system, ws) == ["first", "second"]
+
+
+def test_postgresql_a_commit_whose_connection_dies_is_asked_about_and_applied_exactly_once(
+    own_system: System,
+):
+    if own_system.database.is_sqlite:
+        pytest.skip("SQLite has no connection to lose during a COMMIT")
+    system = own_system
+    ws = system.workspaces.create("trapped")["workspace_id"]
+    with system.database.reader.begin() as connection:
+        # A deferred trigger runs inside COMMIT: the first time, it ends its own connection there.
+        connection.exec_driver_sql("create sequence commits_seen")
+        connection.exec_driver_sql(
+            "create function end_first_commit() returns trigger language plpgsql as $$ begin "
+            "if nextval('commits_seen') = 1 then perform pg_terminate_backend(pg_backend_pid()); "
+            "perform pg_sleep(1); end if; return null; end $$"
+        )
+        connection.exec_driver_sql("create table commit_trap (x int)")
+        connection.exec_driver_sql(
+            "create constraint trigger trap after insert on commit_trap deferrable initially "
+            "deferred for each row execute function end_first_commit()"
+        )
+
+    def trapped(tx: Transaction) -> str:
+        tx.connection.exec_driver_sql("insert into commit_trap values (1)")
+        tx.log(ws, "test", "trapped")
+        return "trapped"
+
+    assert system.writer.run_sync(trapped) == "trapped"  # lost, found aborted, applied again
+    assert _reasons(system, ws) == ["trapped"]
+    with system.database.reader.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from commit_trap").scalar() == 1
+        assert connection.exec_driver_sql("select last_value from commits_seen").scalar() == 2
