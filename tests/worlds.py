@@ -4,6 +4,7 @@ services layer (tests/services)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from roster.domain.context import Outcome
@@ -13,6 +14,10 @@ from roster.domain.people import Activity, Device, Event, Person
 
 class World(Protocol):
     """A workspace with its settings, a clock the test controls, and ways to look inside."""
+
+    # Where new people's cio_ids come from: deterministic in both worlds, and a seam a test may
+    # replace to make them clash (I1.1).
+    make_cio_id: Callable[[], str]
 
     def configure(self, **settings: Any) -> None:
         """Change workspace settings: identifier_mode, allow_email_update_by_id, auto_merge,

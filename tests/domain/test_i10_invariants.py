@@ -27,8 +27,33 @@ from hypothesis.stateful import (
 )
 
 from roster.domain.errors import RosterError
-from roster.domain.identifiers import IdentifierMode, Reference, fold_email, read_reference
-from roster.domain.operations import Alias, Merge, Operation, TrackEvent
+from roster.domain.identifiers import (
+    NOT_GIVEN,
+    Given,
+    IdentifierMode,
+    Reference,
+    fold_email,
+    read_reference,
+)
+from roster.domain.operations import (
+    AddDevice,
+    Alias,
+    DeleteDevice,
+    DeleteObject,
+    DeletePerson,
+    Identify,
+    IdentifyObject,
+    Merge,
+    ObjectKey,
+    Operation,
+    Relate,
+    Related,
+    Suppress,
+    TrackEvent,
+    Unsuppress,
+    WorkspaceActivity,
+    named_identifiers,
+)
 from roster.domain.people import Activity, Device, Event, Person
 from tests.domain import builders as b
 from tests.domain.personas import START
@@ -514,3 +539,48 @@ def test_i10_invariants_hold_for_random_call_sequences(
     make_world: Callable[[], World], mode: IdentifierMode
 ) -> None:
     run_state_machine_as_test(lambda: IdentityMachine(make_world, mode), settings=SETTINGS)
+
+
+# -- I10.5 what concurrent calls take turns on -----------------------------------------------------
+
+_U1, _MAIL, _ANON = Reference("id", "u1"), Reference("email", "a@x.io"), "anon-1"
+_ACME = ObjectKey("1", "acme")
+NAMED: list[tuple[Operation, list[tuple[str, str]]]] = [
+    (
+        Identify(_U1, body_id=Given("u2"), body_email=Given("a@x.io"), anonymous_id=Given(_ANON)),
+        [("id", "u1"), ("id", "u2"), ("email", "a@x.io"), ("anonymous_id", _ANON)],
+    ),
+    (
+        Identify(NOT_GIVEN, body_id=Given(None, blocked="null"), body_email=Given("b@x.io")),
+        [("email", "b@x.io")],
+    ),
+    (
+        TrackEvent(_MAIL, "n", anonymous_id=Given(_ANON)),
+        [("email", "a@x.io"), ("anonymous_id", _ANON)],
+    ),
+    (TrackEvent(NOT_GIVEN, "n"), []),
+    (AddDevice(Reference("cio_id", "0a1b"), "t1", "ios"), [("cio_id", "0a1b"), ("device", "t1")]),
+    (DeleteDevice(_U1, "t1"), [("id", "u1"), ("device", "t1")]),
+    (DeletePerson(_U1), [("id", "u1")]),
+    (Suppress(_MAIL), [("email", "a@x.io")]),
+    (Unsuppress(NOT_GIVEN), []),
+    (Merge(_U1, _MAIL), [("id", "u1"), ("email", "a@x.io")]),
+    (Alias(_U1, "p-1"), [("id", "u1"), ("id", "p-1"), ("email", "p-1"), ("anonymous_id", "p-1")]),
+    (
+        IdentifyObject(_ACME, {}, (Related(_U1), Related(NOT_GIVEN), Related(_MAIL))),
+        [("object", "1/acme"), ("id", "u1"), ("email", "a@x.io")],
+    ),
+    (
+        Relate(_ACME, (Related(Reference("anonymous_id", _ANON)),), remove=True),
+        [("object", "1/acme"), ("anonymous_id", _ANON)],
+    ),
+    (DeleteObject(_ACME), [("object", "1/acme")]),
+    (WorkspaceActivity("invite"), []),
+]
+
+
+@pytest.mark.parametrize(("op", "named"), NAMED, ids=[type(op).__name__ for op, _ in NAMED])
+def test_i10_5_an_operation_names_every_identifier_concurrent_calls_must_take_turns_on(
+    op: Operation, named: list[tuple[str, str]]
+) -> None:
+    assert named_identifiers(op) == named

@@ -333,3 +333,40 @@ def test_i1_6_placeholders_do_not_merge_everyone_into_one_person(world: World) -
         world.apply(identify(EMAIL_OR_ID, "0", email=persona.email, id="0"))
 
     assert identifiers_of(world) == [(None, ADA.email), (None, GRACE.email), (None, MARGARET.email)]
+
+
+class ReplayingCioIds:
+    """Offers every cio_id it issued before, oldest first, and only then a new one: the n-th
+    person's cio_id clashes n - 1 times before it is free."""
+
+    def __init__(self) -> None:
+        self.issued: list[str] = []
+        self.draws = 0
+        self._queue: list[str] = []
+
+    def __call__(self) -> str:
+        if not self._queue:
+            fresh = f"c1a5{len(self.issued) + 1:08x}"
+            self._queue = [*self.issued, fresh]
+            self.issued.append(fresh)
+        self.draws += 1
+        return self._queue.pop(0)
+
+
+def test_i1_1_a_clashing_cio_id_is_drawn_again_until_it_is_free_however_often_it_clashes(
+    world: World,
+) -> None:
+    drawn = ReplayingCioIds()
+    world.make_cio_id = drawn
+    for n in range(4):
+        world.apply(identify(EMAIL_OR_ID, f"person-{n}"))
+    gone = person(world, "id", "person-0").cio_id
+    world.apply(delete(EMAIL_OR_ID, "person-0"))  # a deleted person's cio_id stays taken
+
+    world.apply(identify(EMAIL_OR_ID, "person-4"))
+    world.apply(event(EMAIL_OR_ID, "person-5", "signed_up"))
+
+    cio_ids = [p.cio_id for p in world.people()]
+    assert cio_ids == drawn.issued[1:]
+    assert gone == drawn.issued[0] not in cio_ids
+    assert drawn.draws == sum(range(1, 7))  # 1 + 2 + ... + 6: every clash was drawn again

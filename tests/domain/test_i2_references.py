@@ -113,3 +113,21 @@ def test_i2_4_the_domain_does_not_decode_a_reference_a_second_time(
     # The API decodes a path segment once; "%40" that survives that is part of the id.
     assert read_reference("ada%40example.com", any_mode) == Reference("id", "ada%40example.com")
     assert read_reference("ada%2540x", any_mode) == Reference("id", "ada%2540x")
+
+
+@pytest.mark.parametrize("prefix", ["CIO_", "Cio_", "cIO_"])
+def test_i2_1_only_a_lower_case_cio_prefix_makes_a_cio_id_reference(
+    world: World, any_mode: IdentifierMode, prefix: str
+) -> None:
+    world.apply(identify(any_mode, ADA.id))
+    ada = person(world, "id", ADA.id)
+    other_case = prefix + ada.cio_id
+    assert read_reference(other_case, any_mode) == Reference("id", other_case)
+
+    outcome = world.apply(identify(any_mode, other_case, plan="pro"))
+
+    assert person(world, "id", ADA.id).attributes == {}
+    newcomer = person(world, "id", other_case)
+    assert (outcome.created, outcome.cio_id) == (True, newcomer.cio_id)
+    assert newcomer.cio_id != ada.cio_id
+    assert newcomer.attributes == {"plan": "pro"}

@@ -240,3 +240,21 @@ def test_i3_7_in_id_only_every_new_id_is_a_new_person(world: World) -> None:
         world.apply(identify(ID_ONLY, id_, email=ADA.email))
 
     assert identifiers_of(world) == [(i, ADA.email) for i in ("ada-1", "ada-2", "ada-3")]
+
+
+def test_i3_3_allow_email_update_by_id_never_lets_an_id_reference_replace_the_id(
+    world: World,
+) -> None:
+    world.configure(allow_email_update_by_id=True)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    ada = person(world, "id", ADA.id)
+
+    outcome = world.apply(identify(EMAIL_OR_ID, "ada-2", email=ADA.email, plan="pro"))
+
+    assert outcome.cio_id == ada.cio_id
+    assert identifiers_of(world) == [(ADA.id, ADA.email)]
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro"}
+    assert world.person("id", "ada-2") is None
+    assert failures(world, ada.cio_id, "id") == [
+        {"attribute": "id", "value": "ada-2", "reason": ID_NEEDS_CIO}
+    ]

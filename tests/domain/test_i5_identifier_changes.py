@@ -295,3 +295,26 @@ def test_i5_6_a_blocked_value_is_not_a_removal(world: World) -> None:
     world.apply(identify(EMAIL_OR_ID, cio(ada_cio), id="null", email="undefined"))
 
     assert identifiers_of(world) == [(ADA.id, ADA.email)]
+
+
+@pytest.mark.parametrize("reference", [ADA.id, ADA.email])
+def test_i5_3_allow_email_update_by_id_still_needs_a_cio_reference_to_change_the_id(
+    world: World, reference: str
+) -> None:
+    world.configure(allow_email_update_by_id=True)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    outcome = world.apply(identify(EMAIL_OR_ID, reference, id="ada-2", plan="pro"))
+
+    assert identifiers_of(world) == [(ADA.id, ADA.email)]
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro"}
+    assert world.person("id", "ada-2") is None
+    assert outcome.conflicts == []
+    assert failures(world, ada_cio, "id") == [
+        {
+            "attribute": "id",
+            "value": "ada-2",
+            "reason": "id cannot be changed without a cio_ reference",
+        }
+    ]

@@ -4,6 +4,7 @@ tests of tests/domain run against SQLite and PostgreSQL through it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from roster.domain.context import Outcome
@@ -26,6 +27,14 @@ class SqlWorld:
         self.clock = FakeClock(START)
         self.ingestion = Ingestion(system.writer, self.clock, RepeatingCioIds())
         self.reader = system.lookups.reader
+
+    @property
+    def make_cio_id(self) -> Callable[[], str]:
+        return self.ingestion.make_cio_id
+
+    @make_cio_id.setter
+    def make_cio_id(self, maker: Callable[[], str]) -> None:
+        self.ingestion.make_cio_id = maker
 
     def _mode(self) -> IdentifierMode:
         return IdentifierMode(self.system.workspaces.get(self.ws)["identifier_mode"])
