@@ -557,9 +557,10 @@ def test_identify_object_id_trait_relates_the_person_to_that_object(client, wk, 
     assert found["relationships"] == [
         {"object_type_id": "3", "object_id": "acme", "attributes": {"role": "owner"}}
     ]
-    for left_out in ("objectId", "object_type_id", "relationshipAttributes"):
+    for left_out in ("object_type_id", "relationshipAttributes"):
         assert left_out not in found["attributes"]
     assert found["attributes"]["plan"] == "pro"
+    assert found["attributes"]["objectId"] == "acme"  # an attribute too, as the destination sends
     assert customer(client, app_key, "employee2")["relationships"] == [
         {"object_type_id": "1", "object_id": "42", "attributes": {}}
     ]

@@ -11,7 +11,7 @@ from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
 from roster.api.parsing import EVENT_TYPES, merge_side
-from roster.api.paths import segment
+from roster.api.paths import CURSOR_MAX, cursor, query_text, segment
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge
@@ -86,8 +86,7 @@ def customer(view: PersonView) -> dict[str, Any]:
 def by_email(request: Request, email: str = "", workspace_id: int = Workspace) -> JsonAnswer:
     if not email.strip():
         raise InvalidInput("the email query parameter is required", field="email")
-    if "\x00" in email:
-        raise InvalidInput("email cannot contain a NUL character", field="email")
+    query_text(email, "email")
     people = system_of(request).lookups.with_email(workspace_id, email)
     return JsonAnswer({"results": [identifiers_of(person) for person in people]})
 
@@ -123,11 +122,12 @@ async def many_attributes(
 
 
 def _paging(start: str, limit: int) -> tuple[int, int]:
-    if start and not start.isdigit():
-        raise InvalidInput("start must be a cursor returned as next", field="start")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    return int(start or 0), limit
+    offset = cursor(start) or 0
+    if offset + limit > CURSOR_MAX:
+        raise InvalidInput("start must be a cursor returned as next", field="start")
+    return offset, limit
 
 
 def activity_answer(activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +158,8 @@ def activities(
 ) -> JsonAnswer:
     lookups = system_of(request).lookups
     offset, limit = _paging(start, limit)
+    if type is not None:
+        query_text(type, "type")
     raw = segment(ref)
     if raw.startswith("cio_"):
         raw, id_type = raw[4:], "cio_id"

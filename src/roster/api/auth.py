@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from fastapi import Request
 
@@ -21,12 +20,26 @@ def _basic(request: Request) -> tuple[str, str]:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
         raise Unauthorized()
+    return basic_credentials(value)
+
+
+def basic_credentials(value: str) -> tuple[str, str]:
+    """User and password of a Basic header's value, each a `credential`."""
     try:
+        # ValueError covers bad base64, text beyond ASCII in the header and bytes beyond UTF-8.
         decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as error:
+    except ValueError as error:
         raise Unauthorized() from error
     user, _, password = decoded.partition(":")
-    return user, password
+    return credential(user), credential(password)
+
+
+def credential(value: str) -> str:
+    """A credential as sent, refused when it holds what no key or site id can (a NUL, which
+    PostgreSQL would fail on, or text beyond ASCII) before it reaches the database."""
+    if "\x00" in value or not value.isascii():
+        raise Unauthorized()
+    return value
 
 
 def bearer(request: Request) -> str:
@@ -34,7 +47,7 @@ def bearer(request: Request) -> str:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized()
-    return value.strip()
+    return credential(value.strip())
 
 
 def track_workspace(request: Request) -> int:

@@ -10,6 +10,7 @@ import orjson
 from fastapi import Request
 
 from roster.domain.errors import InvalidInput
+from roster.domain.limits import check_depth
 
 MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accepts
 
@@ -39,13 +40,19 @@ def may_hold_nul(raw: bytes) -> bool:
 
 
 def holds_nul(value: Any) -> bool:
-    """Whether a NUL character is anywhere in a decoded body: no database column holds one."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
+    """Whether a NUL character is anywhere in a decoded body: no database column holds one.
+    Walked without recursion, like `json_depth`, whatever the body's depth."""
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
     return False
 
 
@@ -73,12 +80,28 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return body
 
 
-def parse_json(raw: bytes, allow_nul: bool = False) -> Any:
-    """The parsed body; a NUL character anywhere refuses it unless the caller checks parts."""
+def parse_json(raw: bytes, per_message: bool = False) -> Any:
+    """The parsed body, refused when nested past JSON_MAX_DEPTH or holding a NUL character
+    anywhere. A batch whose messages are judged one by one (Segment's API drops only the bad
+    ones) is parsed with `per_message`, and each message is then checked by `check_message`."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise InvalidInput(f"request body is not valid JSON: {error.msg}") from error
-    if not allow_nul and may_hold_nul(raw) and holds_nul(body):
+    if per_message:
+        return body
+    check_depth(body)
+    if may_hold_nul(raw) and holds_nul(body):
         raise InvalidInput("text cannot contain NUL characters (\\u0000)")
     return body
+
+
+def check_message(message: Any, size_limit: int, raw: bytes) -> None:
+    """One message of a batch parsed with `per_message`: its depth first (nothing below may
+    recurse through a deeper one), then its size and NUL characters. `raw` is the body it came
+    in: when that is small or holds no NUL, no message needs those checks."""
+    check_depth(message, "message")
+    if len(raw) > size_limit and len(orjson.dumps(message)) > size_limit:
+        raise InvalidInput(f"a message cannot be larger than {size_limit} bytes")
+    if may_hold_nul(raw) and holds_nul(message):
+        raise InvalidInput("text cannot contain NUL characters (\\u0000)")

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
+from roster.api.paths import cursor
 from roster.domain.errors import InvalidInput
 from roster.services.workspaces import SETTINGS
 
@@ -21,11 +22,7 @@ def ingestion_log(
 ) -> JsonAnswer:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    if start and not start.isdigit():
-        raise InvalidInput("start must be a cursor returned as next", field="start")
-    rows = system_of(request).lookups.ingestion_log(
-        workspace_id, int(start) if start else None, limit
-    )
+    rows = system_of(request).lookups.ingestion_log(workspace_id, cursor(start), limit)
     entries = []
     for row in rows:
         entry = {

@@ -5,18 +5,16 @@ cannot be used is dropped and the ingestion log says why (Segment's libraries do
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 
 from roster.api.answers import JsonAnswer
-from roster.api.auth import system_of
-from roster.api.bodies import holds_nul, may_hold_nul, parse_json, read_capped
+from roster.api.auth import basic_credentials, credential, system_of
+from roster.api.bodies import check_message, holds_nul, parse_json, read_capped
 from roster.api.segment_messages import operations_from
 from roster.domain.errors import InvalidInput, RosterError, Unauthorized
+from roster.domain.limits import check_depth
 from roster.services.ingestion import Dropped, Message
 
 router = APIRouter(tags=["Segment"])
@@ -31,28 +29,28 @@ def header_key(request: Request) -> str | None:
     """The write key from Basic (key as user, empty password) or Bearer, if any."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+        return credential(value.strip())
     if scheme.lower() == "basic" and value.strip():
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as error:
-            raise Unauthorized() from error
-        return decoded.partition(":")[0] or None
+        return basic_credentials(value)[0] or None
     return None
 
 
 def write_key_workspace(request: Request, body: Any) -> int:
     key = header_key(request)
     if key is None and isinstance(body, dict) and isinstance(body.get("writeKey"), str):
-        key = body["writeKey"]
+        key = credential(body["writeKey"])
     if not key:
         raise Unauthorized("a write key is required (Basic auth, Bearer, or writeKey)")
     return system_of(request).workspaces.for_write_key(key)
 
 
-def _message_id(message: Any) -> str | None:
-    value = message.get("messageId") if isinstance(message, dict) else None
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+def _text_field(message: Any, key: str) -> str | None:
+    """A message's type or messageId as the ingestion log keeps it, read before the message is
+    checked: a NUL character (which no database column holds) shows as U+FFFD."""
+    value = message.get(key) if isinstance(message, dict) else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).replace("\x00", "\ufffd")
 
 
 async def ingest(
@@ -65,23 +63,16 @@ async def ingest(
     kind: str | None = None,
 ) -> JsonAnswer:
     """Read every message into operations, drop (and log) the unusable, apply the rest.
-    `raw` is the body they came in: when it is small or holds no NUL, no message needs the
-    per-message check."""
-    check_size = len(raw) > MESSAGE_MAX_BYTES
-    check_nul = may_hold_nul(raw)
+    `raw` is the body they came in (see `check_message`)."""
     system = system_of(request)
     mode = system.workspaces.mode(workspace_id)
     usable: list[Message] = []
     dropped: list[Dropped] = []
     for message in messages:
-        type_ = kind or (message.get("type") if isinstance(message, dict) else None)
-        type_ = type_ if isinstance(type_, str) else None
-        message_id = _message_id(message)
+        type_ = kind or _text_field(message, "type")
+        message_id = _text_field(message, "messageId")
         try:
-            if check_size and len(orjson.dumps(message)) > MESSAGE_MAX_BYTES:
-                raise InvalidInput(f"a message cannot be larger than {MESSAGE_MAX_BYTES} bytes")
-            if check_nul and holds_nul(message):
-                raise InvalidInput("text cannot contain NUL characters (\\u0000)")
+            check_message(message, MESSAGE_MAX_BYTES, raw)
             if defaults and isinstance(message, dict):
                 message = {**defaults, **{k: v for k, v in message.items() if v is not None}}
             ops = operations_from(message, mode, kind)
@@ -119,15 +110,20 @@ for _kind in ("identify", "track", "page", "screen", "group", "alias"):
 
 
 def batch_defaults(body: dict[str, Any]) -> dict[str, Any]:
-    """Top-level context and integrations apply to every message of a batch."""
-    return {key: body[key] for key in ("context", "integrations") if body.get(key) is not None}
+    """Top-level context and integrations apply to every message of a batch, so the whole
+    body is refused when they are nested too deep or hold a NUL character."""
+    defaults = {key: body[key] for key in ("context", "integrations") if body.get(key) is not None}
+    check_depth(defaults, "batch's context or integrations")
+    if holds_nul(defaults):
+        raise InvalidInput("text cannot contain NUL characters (\\u0000)", field="context")
+    return defaults
 
 
 @router.post("/v1/batch", summary="Segment batch (up to 2,500 messages, 500 KB)")
 @router.post("/v1/import", summary="Segment import: the older name of /v1/batch")
 async def batch(request: Request) -> JsonAnswer:
     raw = await read_capped(request, REQUEST_MAX_BYTES)
-    body = parse_json(raw, allow_nul=True)  # a message with a NUL is dropped, not the batch
+    body = parse_json(raw, per_message=True)  # a bad message is dropped, not the batch
     workspace_id = write_key_workspace(request, body)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise InvalidInput("the body must be an object with a batch array", field="batch")

@@ -40,14 +40,17 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}((T\d{2}:\d{2}(:\d{2})?)(\.\d{1,9})?(Z|[+-
 _FRACTION = re.compile(r"\.(\d{1,9})")
 DEVICE_ADDED = {"Application Installed", "Application Opened", "Device Created or Updated"}
 DEVICE_REMOVED = {"Application Uninstalled", "Device Deleted"}
+# What the destination takes out of an identify's traits; `objectId` stays an attribute (and
+# also relates the person to that object).
 TRAITS_LEFT_OUT = {
     "createdAt",
     "created_at",
     "object_type_id",
     "objectTypeId",
     "relationshipAttributes",
-    "objectId",
 }
+# A group's traits as object attributes, when there is no `objectAttributes`.
+GROUP_TRAITS_LEFT_OUT = TRAITS_LEFT_OUT | {"objectId", "objectAttributes"}
 
 
 def _iso_seconds(text: str) -> int | None:
@@ -243,9 +246,7 @@ def _group(message: dict[str, Any], mode: IdentifierMode) -> list[Operation]:
     if "objectAttributes" in traits:
         attributes = _object(traits, "objectAttributes")
     else:
-        attributes = {
-            k: v for k, v in traits.items() if k not in TRAITS_LEFT_OUT and k != "objectAttributes"
-        }
+        attributes = {k: v for k, v in traits.items() if k not in GROUP_TRAITS_LEFT_OUT}
     relationship = _object(traits, "relationshipAttributes")
     user, anonymous = _user(message, mode), _anonymous(message)
     related: tuple[Related, ...] = ()

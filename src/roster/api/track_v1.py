@@ -119,27 +119,29 @@ async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     return await _apply(request, workspace_id, op, "merge")
 
 
-async def _metric(request: Request, workspace_id: int, kind: str) -> JsonAnswer:
+async def _metric(request: Request, workspace_id: int, kind: str, name_key: str) -> JsonAnswer:
     body = await json_object(request)
     if serialised_size(body) > 100_000:
         raise InvalidInput("a metric body cannot be longer than 100000 bytes")
-    # Customer.io's metrics: {delivery_id, metric, timestamp?, recipient?, reason?, href?}
-    for key in ("delivery_id", "metric"):
-        if kind == "metric" and not isinstance(body.get(key), str):
+    for key in ("delivery_id", name_key):
+        if body.get(key) in (None, ""):
             raise InvalidInput(f"{key} is required", field=key)
-    name = body.get("metric") or body.get("event") or body.get("event_type")
-    op = WorkspaceActivity(kind, name if isinstance(name, str) else None, body)
+        if not isinstance(body[key], str):
+            raise InvalidInput(f"{key} must be a string", field=key)
+    op = WorkspaceActivity(kind, body[name_key], body)
     return await _apply(request, workspace_id, op, kind)
 
 
 @router.post("/api/v1/metrics", summary="Report a delivery metric (recorded as activity)")
 async def metrics(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
-    return await _metric(request, workspace_id, "metric")
+    # Customer.io's metrics: {delivery_id, metric, timestamp?, recipient?, reason?, href?}
+    return await _metric(request, workspace_id, "metric", "metric")
 
 
 @router.post("/api/v1/push/events", summary="Report a push metric (recorded as activity)")
 async def push_events(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
-    return await _metric(request, workspace_id, "push_metric")
+    # Customer.io's push metrics: {delivery_id, event, device_id?, timestamp?}
+    return await _metric(request, workspace_id, "push_metric", "event")
 
 
 @router.get("/api/v1/accounts/region", summary="Where this workspace's API lives")

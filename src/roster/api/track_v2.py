@@ -146,6 +146,23 @@ def _object(item: dict[str, Any], action: str, mode: IdentifierMode) -> list[Ope
     raise InvalidInput(f"unknown object action '{action}'", field="action")
 
 
+def _delivery(item: dict[str, Any], action: str) -> Operation:
+    """A delivery metric: `event` only, for the delivery `identifiers.id`, the metric `name`."""
+    if action != "event":
+        raise InvalidInput(f"a delivery's action must be event, not '{action}'", field="action")
+    identifiers = _object_of(item.get("identifiers"), "identifiers")
+    delivery_id = identifiers.get("id")
+    if not isinstance(delivery_id, str) or not delivery_id:
+        raise InvalidInput(
+            "identifiers.id (the delivery id) is required and must be a string",
+            field="identifiers.id",
+        )
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("name (the metric) is required and must be a string", field="name")
+    return WorkspaceActivity("delivery_event", name, item)
+
+
 def operations_from(item: Any, mode: IdentifierMode) -> list[Operation]:
     """One v2 operation, read into domain operations (several for multi-object relationships)."""
     if not isinstance(item, dict):
@@ -159,12 +176,7 @@ def operations_from(item: Any, mode: IdentifierMode) -> list[Operation]:
         case "object":
             return _object(item, action, mode)
         case "delivery":
-            if action != "event":
-                raise InvalidInput(f"unknown delivery action '{action}'", field="action")
-            name = item.get("name")
-            return [
-                WorkspaceActivity("delivery_event", name if isinstance(name, str) else None, item)
-            ]
+            return [_delivery(item, action)]
     raise InvalidInput("type must be person, object or delivery", field="type")
 
 

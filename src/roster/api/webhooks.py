@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,14 +27,26 @@ BODY_MAX_BYTES = 16 * 1024 * 1024
 MESSAGES_MAX = 4000
 
 
+# A JSON string, or one bracket: what `first_element` steps through (strings hold brackets).
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_SCALAR_END = re.compile(rb"[\s,\]]")
+
+
 def first_element(raw: bytes) -> bytes:
-    """The exact bytes of a JSON array's first element, as they stand in the body."""
-    text = raw.decode()
-    start = text.index("[") + 1
-    while start < len(text) and text[start] in " \t\r\n":
+    """The exact bytes of a JSON array's first element, as they stand in the body. `raw` has
+    parsed already; it is walked without recursion, so a deeply nested element is no danger."""
+    start = raw.index(b"[") + 1
+    while start < len(raw) and raw[start] in b" \t\r\n":
         start += 1
-    _, end = json.JSONDecoder().raw_decode(text, start)
-    return text[start:end].encode()
+    if raw[start : start + 1] not in (b"[", b"{", b'"'):
+        end = _SCALAR_END.search(raw, start)
+        return raw[start : end.start() if end else len(raw)]
+    depth = 0
+    for token in _TOKENS.finditer(raw, start):
+        depth += {b"[": 1, b"{": 1, b"]": -1, b"}": -1}.get(token.group(), 0)
+        if depth == 0:
+            return raw[start : token.end()]
+    raise InvalidInput("the body's first message is not complete JSON")
 
 
 def _signed_part(raw: bytes, body: Any) -> bytes:
@@ -49,7 +61,8 @@ def _authenticate(request: Request, webhook_id: str, raw: bytes, body: Any) -> i
     signature = request.headers.get("x-signature", "").strip().lower()
     if signature:
         expected = hmac.new(secret, _signed_part(raw, body), hashlib.sha1).hexdigest()
-        if hmac.compare_digest(signature, expected):
+        # Bytes, not text: a header may hold any byte, and compare_digest refuses non-ASCII str.
+        if hmac.compare_digest(signature.encode("latin-1"), expected.encode()):
             return workspace_id
         raise Unauthorized("the X-Signature does not match this webhook's secret")
     key = header_key(request)
@@ -61,7 +74,7 @@ def _authenticate(request: Request, webhook_id: str, raw: bytes, body: Any) -> i
 @router.post("/segment/webhook/{webhook_id}", summary="Segment Webhooks destination receiver")
 async def receive(request: Request, webhook_id: str) -> JsonAnswer:
     raw = await read_capped(request, BODY_MAX_BYTES)
-    body = parse_json(raw, allow_nul=True)  # a message with a NUL is dropped, not the call
+    body = parse_json(raw, per_message=True)  # a bad message is dropped, not the call
     workspace_id = _authenticate(request, segment(webhook_id), raw, body)
     defaults: dict[str, Any] = {}
     if isinstance(body, dict) and isinstance(body.get("batch"), list):

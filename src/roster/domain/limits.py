@@ -122,3 +122,37 @@ def check_device_token(token: str) -> None:
             attribute="device.id",
             limit=DEVICE_TOKEN_MAX_BYTES,
         )
+
+
+# How deeply a request body (or one message of a Segment batch) may nest objects and arrays.
+# Well below what any later step can walk: orjson stops at 255 levels, and a stored attribute can
+# sit up to 75 levels deeper than its value (a dotted name of 150 bytes), inside a merge's
+# before-image or an activity's data (docs/api.md §5).
+JSON_MAX_DEPTH = 32
+
+
+def json_depth(value: Any, stop_after: int | None = None) -> int:
+    """How many objects and arrays nest in decoded JSON (a scalar is 0, `{}` is 1), level by
+    level without recursion, so that a body nested past Python's recursion limit is measured
+    too. With `stop_after`, the walk stops as soon as it is known to be deeper than that.
+    Exact type checks: decoded JSON holds plain dicts and lists, and they are twice as fast."""
+    depth = 0
+    level = [value] if type(value) is dict or type(value) is list else []
+    while level:
+        depth += 1
+        if stop_after is not None and depth > stop_after:
+            return depth
+        below: list[Any] = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        level = below
+    return depth
+
+
+def check_depth(value: Any, what: str = "request body") -> None:
+    if json_depth(value, JSON_MAX_DEPTH) > JSON_MAX_DEPTH:
+        raise InvalidInput(
+            f"the {what} nests objects and arrays more than {JSON_MAX_DEPTH} levels deep"
+        )

@@ -47,4 +47,6 @@ def looks_like_time(value: Any) -> bool:
         return False
     if isinstance(value, int | float):
         return True
-    return isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
+    if not isinstance(value, str) or not value.isascii():  # "²" is a digit to str.isdigit
+        return False
+    return value.strip().lstrip("-").replace(".", "", 1).isdigit()
