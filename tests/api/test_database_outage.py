@@ -143,6 +143,9 @@ def _ready(http: httpx.Client) -> int:
 def test_during_a_database_outage_calls_get_503_with_retry_after_and_no_answered_call_is_lost(
     outage_roster: tuple[RunningRoster, Callable[[], AbstractContextManager[None]]],
 ):
+    """PostgreSQL: connections refused and ended, again during the outage. SQLite: the server
+    process's disk is full (RLIMIT_FSIZE 0, set from outside), since root, as which tests and CI
+    run, ignores file permissions, so a chmod could not make the file unwritable."""
     running, away = outage_roster
     sqlite = running.database_url.startswith("sqlite")
     readiness: list[int] = []
@@ -272,3 +275,24 @@ def test_every_door_answers_503_with_retry_after_in_its_own_shape_while_the_data
     assert client.put("/api/v1/customers/after", json={}, headers=track).status_code == 200
     assert customer(client, app_key, "after") is not None
     assert customer(client, app_key, "refused") is None
+
+
+def test_postgresql_calls_after_every_connection_was_ended_are_answered_as_usual(
+    own_client: tuple[TestClient, System],
+):
+    client, system = own_client
+    if system.database.is_sqlite:
+        pytest.skip("SQLite has no connection to end: the file is opened in the process")
+    ws = system.workspaces.create("ended")
+    track, app_key = basic(ws["site_id"], ws["track_api_key"]), bearer(ws["app_api_key"])
+    assert (
+        client.put("/api/v1/customers/kept", json={"plan": "a"}, headers=track).status_code == 200
+    )
+    assert customer(client, app_key, "kept") is not None  # the readers hold connections now
+    assert end_connections(system.database.url.render_as_string(False)) >= 2
+    # Neither the read nor the write is answered 503: both get a new connection.
+    assert customer(client, app_key, "kept")["attributes"]["plan"] == "a"
+    assert (
+        client.put("/api/v1/customers/kept", json={"plan": "b"}, headers=track).status_code == 200
+    )
+    assert customer(client, app_key, "kept")["attributes"]["plan"] == "b"

@@ -7,10 +7,73 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from roster.domain.errors import InvalidInput
+from roster.domain.errors import InvalidInput, Unavailable
+
+# Seconds a client is told to wait (Retry-After) before sending again a call answered 503 because
+# the database was away. The writer tries to reconnect at least this often, so a call sent again
+# after this long finds it back if the database is.
+RETRY_AFTER_SECONDS = 2
+# SQLite primary result codes meaning "cannot read or write the file now": BUSY, LOCKED, READONLY,
+# IOERR (a failed write: a full disk, RLIMIT_FSIZE), FULL, CANTOPEN, PROTOCOL.
+_SQLITE_AWAY = {5, 6, 8, 10, 13, 14, 15}
+# PostgreSQL SQLSTATEs of the same kind: connection exceptions (08), insufficient resources
+# (53: disk full, out of memory, too many connections), the server shutting down or starting
+# (57P01-57P03), a read-only transaction (25006: connected to a standby after a failover).
+_POSTGRES_AWAY = {"57P01", "57P02", "57P03", "25006"}
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached or written to right now (so a call
+    that failed with it may be sent again), rather than that a statement was wrong."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 5:  # a failed rollback chains the error that caused it
+        if isinstance(current, Unavailable):
+            return True
+        if isinstance(current, sa.exc.DBAPIError):
+            if current.connection_invalidated:
+                return True
+            current = current.orig
+            continue
+        sqlite_code = getattr(current, "sqlite_errorcode", None)
+        if sqlite_code is not None:
+            return sqlite_code & 0xFF in _SQLITE_AWAY
+        if isinstance(current, psycopg.Error):
+            state = current.sqlstate
+            if state is None:  # no SQLSTATE: the connection itself failed or closed
+                return isinstance(current, psycopg.OperationalError | psycopg.InterfaceError)
+            return state[:2] in ("08", "53") or state in _POSTGRES_AWAY
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def unavailable(
+    what: str = "the database is unreachable or cannot be written to",
+) -> Unavailable:
+    """The error a call gets when the database is away; nothing of it was stored."""
+    return Unavailable(
+        f"{what}; nothing of this call was stored. Send it again in {RETRY_AFTER_SECONDS} seconds.",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
+def _answer_unavailable(engine: sa.Engine) -> None:
+    """Reads that fail because the database is away raise Unavailable (503 with Retry-After)
+    instead of a driver error (500). Only on the readers' engine: the writer tells a lost
+    database from a failed statement itself, and must not have the error turned into a
+    RosterError that a request's own error handling would take for its own failure."""
+
+    @event.listens_for(engine, "handle_error")
+    def _away(context: sa.engine.ExceptionContext) -> None:
+        if context.is_pre_ping:  # a dead pooled connection: the pool replaces it by itself
+            return
+        if context.is_disconnect or unreachable(context.original_exception):
+            raise unavailable() from context.original_exception
 
 
 def _json_dumps(value: Any) -> str:
@@ -80,17 +143,43 @@ def _sqlite_engine(url: sa.URL, synchronous: str, immediate: bool) -> sa.Engine:
     return engine
 
 
-def connect(url: str, synchronous: str = "NORMAL") -> Database:
+def _postgres_connect_args(url: sa.URL, **args: Any) -> dict[str, Any]:
+    """libpq options that bound how long a lost server can hold a connection attempt or a
+    statement (the writer must answer every call in bounded time), unless the URL sets them."""
+    bounded: dict[str, Any] = {
+        "connect_timeout": 5,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    bounded.update(args)
+    return {key: value for key, value in bounded.items() if key not in url.query}
+
+
+def connect(url: str, synchronous: str = "FULL") -> Database:
     parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        reader = _sqlite_engine(parsed, synchronous, immediate=False)
+        _answer_unavailable(reader)
         return Database(
-            parsed,
-            writer=_sqlite_engine(parsed, synchronous, immediate=True),
-            reader=_sqlite_engine(parsed, synchronous, immediate=False),
+            parsed, writer=_sqlite_engine(parsed, synchronous, immediate=True), reader=reader
         )
     common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    reader = sa.create_engine(
+        parsed,
+        pool_size=8,
+        max_overflow=8,
+        # A pooled connection that died while idle (a restart, an administrator ending it) is
+        # replaced at checkout instead of failing the read that gets it: reads are few (writes
+        # authenticate from a cache), so the round trip this costs is cheap.
+        pool_pre_ping=True,
+        connect_args=_postgres_connect_args(parsed),
+        **common,
+    )
+    _answer_unavailable(reader)
     return Database(
         parsed,
         writer=sa.create_engine(
@@ -99,10 +188,12 @@ def connect(url: str, synchronous: str = "NORMAL") -> Database:
             max_overflow=2,
             # Prepared statements, but planned for each call's values: a plan kept from when a
             # table was new and empty (a sequential scan) would stay as the table grows.
-            connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+            connect_args=_postgres_connect_args(
+                parsed, options="-c plan_cache_mode=force_custom_plan"
+            ),
             **common,
         ),
-        reader=sa.create_engine(parsed, pool_size=8, max_overflow=8, **common),
+        reader=reader,
     )
 
 
@@ -110,6 +201,6 @@ def ping(engine: sa.Engine) -> bool:
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("select 1"))
-    except sa.exc.SQLAlchemyError:
+    except (sa.exc.SQLAlchemyError, Unavailable):
         return False
     return True
