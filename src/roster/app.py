@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
             settings.secret_key,
             settings.sqlite_synchronous,
             settings.writer_batch,
+            settings.write_timeout,
         )
         app.state.system = opened
         # Everything loaded so far lives as long as the server: keep it out of the collector's

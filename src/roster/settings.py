@@ -47,12 +47,19 @@ class Settings(BaseSettings):
         "Default: http(s)://HOST:PORT of the server.",
     )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
-        "NORMAL",
-        description="SQLite durability: NORMAL (WAL; an OS crash may lose the last commits) or "
-        "FULL (every commit reaches the disk).",
+        "FULL",
+        description="SQLite durability: FULL (every commit reaches the disk before the call is "
+        "answered) or NORMAL (faster commits; a power cut or OS crash may lose the last "
+        "answered calls).",
     )
     writer_batch: int = Field(
         512, description="Most requests one write transaction groups together (group commit)."
+    )
+    write_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a write call may wait for the writer before it is answered 503 "
+        "with Retry-After instead (nothing of it stored).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Least severe log level written."

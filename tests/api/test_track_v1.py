@@ -228,7 +228,10 @@ def test_noop_endpoint_parses_like_identify_and_writes_nothing(client, track, ap
 
 def test_health_and_readiness(client, system: System):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    assert ready.json()["writer"]["alive"] is True
     assert "roster_write_requests_total" in client.get("/metrics").text
 
 

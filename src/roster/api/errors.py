@@ -7,6 +7,8 @@ Segment-spec API, webhooks:  {"code", "message"}
 roster's own /api:           {"code", "message"}
 Every body also carries "code" and "message": customerio-cdp-analytics and
 segment-analytics-python read them, and without them retry a 4xx ten times.
+Unavailable (the database is away) answers 503 with Retry-After in every door: Customer.io's and
+Segment's clients retry a 5xx, and nothing of the call was stored, so the retry is safe.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from roster.domain.errors import (
     RosterError,
     SettingRefused,
     Unauthorized,
+    Unavailable,
 )
 
 log = logging.getLogger("roster.api")
@@ -61,6 +64,8 @@ def _status(error: RosterError, door: str) -> int:
     match error:
         case Unauthorized():
             return 401
+        case Unavailable():
+            return 503
         case ConflictError() | SettingRefused():
             return 409
         case NotFound():
@@ -85,6 +90,8 @@ def _code(error: RosterError) -> str:
             return "setting_refused"
         case InvalidInput():
             return "invalid_request"
+        case Unavailable():
+            return "unavailable"
     return "error"
 
 
@@ -117,7 +124,11 @@ def body_for(error: RosterError, door: str) -> dict[str, Any]:
 
 
 def render(error: RosterError, door: str) -> JsonAnswer:
-    headers = {"WWW-Authenticate": "Basic"} if isinstance(error, Unauthorized) else None
+    headers: dict[str, str] | None = None
+    if isinstance(error, Unauthorized):
+        headers = {"WWW-Authenticate": "Basic"}
+    elif isinstance(error, Unavailable):
+        headers = {"Retry-After": str(error.retry_after)}
     return JsonAnswer(body_for(error, door), status_code=_status(error, door), headers=headers)
 
 

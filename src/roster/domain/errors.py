@@ -8,7 +8,9 @@
     ├── MergeRefused            a merge cannot happen (reason)
     ├── NotFound                a person, object or workspace does not exist
     ├── Unauthorized            missing or wrong credentials
-    └── SettingRefused          a workspace setting cannot change now (holders)
+    ├── SettingRefused          a workspace setting cannot change now (holders)
+    └── Unavailable             the database cannot be read or written now; nothing of the
+                                call was stored, so sending it again is safe (retry_after)
 
 api/errors.py is the one place where these become status codes and bodies.
 """
@@ -83,3 +85,12 @@ class SettingRefused(RosterError):
     def __init__(self, message: str, holders: list[str] | None = None) -> None:
         super().__init__(message)
         self.holders = holders or []
+
+
+class Unavailable(RosterError):
+    """The database is unreachable, full or read-only, or the writer could not take the call in
+    time. Raised only when nothing of the call was committed: clients retry it."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from roster.domain.context import Clock, IdMaker, new_cio_id
+from roster.domain.errors import Unavailable
 from roster.services.ingestion import Ingestion
 from roster.services.lookups import Lookups
 from roster.services.upkeep import Upkeep
@@ -15,7 +16,21 @@ from roster.storage import migrate
 from roster.storage.database import Database, connect, ping
 from roster.storage.reads import Reader
 from roster.storage.vault import Vault, load_or_create_key
-from roster.storage.writer import Writer
+from roster.storage.writer import WRITE_TIMEOUT, Writer, WriterStatus
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the server can take calls: the readers read a current schema, and the writer
+    runs and can write."""
+
+    readable: bool
+    schema_current: bool
+    writer: WriterStatus
+
+    @property
+    def ready(self) -> bool:
+        return self.readable and self.schema_current and self.writer.alive and self.writer.writable
 
 
 @dataclass
@@ -33,15 +48,16 @@ class System:
         database_url: str,
         data_dir: Path,
         secret_key: str | None = None,
-        sqlite_synchronous: str = "NORMAL",
+        sqlite_synchronous: str = "FULL",
         writer_batch: int = 512,
+        write_timeout: float = WRITE_TIMEOUT,
         clock: Clock = time.time,
         make_cio_id: IdMaker = new_cio_id,
     ) -> System:
         database = connect(database_url, sqlite_synchronous)
         migrate.upgrade(database.writer)
         vault = Vault(load_or_create_key(secret_key, data_dir))
-        writer = Writer(database, vault, max_batch=writer_batch)
+        writer = Writer(database, vault, max_batch=writer_batch, timeout=write_timeout)
         writer.start()
         return cls(
             database=database,
@@ -52,8 +68,16 @@ class System:
             upkeep=Upkeep(writer, clock),
         )
 
+    def readiness(self) -> Readiness:
+        readable = ping(self.database.reader)
+        try:
+            current = readable and migrate.is_current(self.database.reader)
+        except Unavailable:  # gone between the two looks
+            readable = current = False
+        return Readiness(readable, current, self.writer.status())
+
     def ready(self) -> bool:
-        return ping(self.database.reader) and migrate.is_current(self.database.reader)
+        return self.readiness().ready
 
     def close(self) -> None:
         self.writer.stop()
