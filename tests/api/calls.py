@@ -68,7 +68,7 @@ def assert_error(
     meta: str | None = None,
     label: Any = None,
 ) -> dict[str, Any]:
-    """A 4xx as every door answers it: JSON with "code" and "message" (WIRE.md §1). `meta` is
+    """A 4xx as every door answers it: JSON with "code" and "message" (docs/api.md §1). `meta` is
     the Customer.io shape to expect beside them: "errors" (Track v1 invalid input: a list
     holding the message) or "error" (the rest of Track v1, the App API)."""
     assert answer.status_code == status, (label, answer.text)

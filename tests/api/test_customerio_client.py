@@ -1,4 +1,5 @@
-"""customerio-python, unmodified, against a real `roster serve --tls-self-signed` (WIRE.md §1, §7).
+"""customerio-python, unmodified, against a real `roster serve --tls-self-signed`
+(docs/api.md §1, §7).
 
 The client speaks HTTPS only, so roster serves TLS with its self-signed certificate and the
 client trusts it through REQUESTS_CA_BUNDLE. Every Track method of the client is driven; results

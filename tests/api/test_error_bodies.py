@@ -1,4 +1,4 @@
-"""Each protocol's error body, pinned: clients parse these shapes (WIRE.md §1-§5)."""
+"""Each protocol's error body, pinned: clients parse these shapes (docs/api.md §1-§5)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Concurrent calls through real `roster serve` processes on one PostgreSQL database (IDENTITY.md
-I10.5: concurrent identifies of one new identifier create exactly one person, also with several
-server processes). Many threads send identifies of the same new people, each carrying both the id
-(in the path) and the email (in the body), mixed with events for those ids and attribute updates
-addressed by email, split across two servers (and, separately, across the two uvicorn workers of
-`roster serve --workers 2`). Afterwards the database and the App API must show exactly one person
-per human, with both identifiers, and every event exactly once."""
+"""Concurrent calls through real `roster serve` processes on one PostgreSQL database
+(docs/identity.md I10.5: concurrent identifies of one new identifier create exactly one person, also
+with several server processes). Many threads send identifies of the same new people, each carrying
+both the id (in the path) and the email (in the body), mixed with events for those ids and attribute
+updates addressed by email, split across two servers (and, separately, across the two uvicorn
+workers of `roster serve --workers 2`). Afterwards the database and the App API must show exactly
+one person per human, with both identifiers, and every event exactly once."""
 
 from __future__ import annotations
 

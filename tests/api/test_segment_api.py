@@ -1,4 +1,5 @@
-"""Segment's Spec API in process, on SQLite and PostgreSQL (WIRE.md §0, §3; IDENTITY.md I6.6, I7):
+"""Segment's Spec API in process, on SQLite and PostgreSQL (docs/api.md §0, §3;
+docs/identity.md I6.6, I7):
 write keys, every endpoint, the Customer.io Actions mapping, retries, bad input, suppressed
 identifiers and the ingestion log; then the Track API v2 actions test_track_v2.py leaves out.
 What was stored is read back through the App API and /api/ingestion-log; where neither can see
@@ -113,7 +114,7 @@ def gzip_bomb() -> bytes:
     return b"".join(packer.compress(block) for _ in range(50)) + packer.flush()
 
 
-# -- credentials (WIRE.md §0) ---------------------------------------------------------------------
+# -- credentials (docs/api.md §0) -----------------------------------------------------------------
 
 
 def test_the_write_key_works_as_basic_user_with_empty_password_as_bearer_and_in_the_body(
@@ -495,7 +496,7 @@ def test_a_messages_own_context_replaces_the_batch_context(client, wk, app_key):
     assert [d["id"] for d in customer(client, app_key, "own")["devices"]] == ["own-token"]
 
 
-# -- the mapping (WIRE.md §3) ---------------------------------------------------------------------
+# -- the mapping (docs/api.md §3) -----------------------------------------------------------------
 
 
 def test_identify_without_user_id_but_with_an_email_trait_creates_a_lead(client, wk, app_key):
@@ -916,7 +917,7 @@ def test_the_same_batch_sent_twice_leaves_one_copy_of_each_event(
     )
 
 
-# -- bad input (WIRE.md §3) -----------------------------------------------------------------------
+# -- bad input (docs/api.md §3) -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", EVERY_PATH)
@@ -1446,7 +1447,7 @@ def test_explicit_nulls_everywhere_are_accepted_as_absent(client, system, worksp
     assert [e for e in ingestion_log(client, app_key) if "must be" in e["reason"]] == []
 
 
-# -- suppressed identifiers (I9.2, WIRE.md §5) ----------------------------------------------------
+# -- suppressed identifiers (I9.2, docs/api.md §5) ------------------------------------------------
 
 
 def test_an_identify_for_a_suppressed_user_id_is_dropped_and_logged_only_as_a_hash(
@@ -1494,7 +1495,7 @@ def test_an_identify_for_a_suppressed_user_id_is_dropped_and_logged_only_as_a_ha
     assert secret_email.upper() not in whole_log
 
 
-# -- the ingestion log (WIRE.md §5) ---------------------------------------------------------------
+# -- the ingestion log (docs/api.md §5) -----------------------------------------------------------
 
 
 def test_the_ingestion_log_pages_newest_first_with_limit_and_next(client, wk, app_key):
@@ -1555,7 +1556,7 @@ def test_the_ingestion_log_needs_the_app_api_key_and_shows_only_its_workspace(
     assert [e["message_id"] for e in ingestion_log(client, app_key)] == ["mine"]
 
 
-# -- Track API v2: the actions test_track_v2.py leaves out (WIRE.md §2) ---------------------------
+# -- Track API v2: the actions test_track_v2.py leaves out (docs/api.md §2) -----------------------
 
 
 def test_v2_page_screen_and_content_actions_are_stored_as_events(client, track, app_key):

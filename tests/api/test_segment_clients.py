@@ -1,4 +1,4 @@
-"""The real client libraries, unmodified, against a real `roster serve` (WIRE.md §2, §3, §7):
+"""The real client libraries, unmodified, against a real `roster serve` (docs/api.md §2, §3, §7):
 
 - segment-analytics-python (Segment's Python library; posts to /v1/batch, may gzip);
 - customerio-cdp-analytics (Customer.io's Data Pipelines fork of it). Its package is named

@@ -1,4 +1,4 @@
-"""Conformance with Segment's Customer.io (Actions) destination (WIRE.md §2, §3), in process, on
+"""Conformance with Segment's Customer.io (Actions) destination (docs/api.md §2, §3), in process, on
 SQLite and PostgreSQL.
 
 Every line of the spec's fixtures file (`spec/fixtures/segment-actions/requests.jsonl`) holds a
@@ -10,7 +10,7 @@ run in both first, so that a delete, suppress, merge … has something to act on
 follow-up calls after, where the result is only visible through one (an anonymous event becomes
 readable once a person claims its anonymous id). Both workspaces must then hold the same people,
 events, devices and objects, read through the App API, and that state must be the one the
-line's note and WIRE.md describe."""
+line's note and docs/api.md describe."""
 
 from __future__ import annotations
 

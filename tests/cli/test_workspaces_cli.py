@@ -1,4 +1,4 @@
-"""`roster workspaces …` and `roster serve` refusals, as WIRE.md §6 promises them."""
+"""`roster workspaces …` and `roster serve` refusals, as docs/api.md §6 promises them."""
 
 from __future__ import annotations
 

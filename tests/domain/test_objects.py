@@ -1,4 +1,4 @@
-"""Objects and relationships (WIRE.md §2, Segment `group`): attributes merge, relationships with
+"""Objects and relationships (docs/api.md §2, Segment `group`): attributes merge, relationships with
 people and with anonymous ids that later become people (I7.2), deletes, merges (I6.2)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Customer.io's App API, the read side (WIRE.md §4): Bearer app_api_key."""
+"""Customer.io's App API, the read side (docs/api.md §4): Bearer app_api_key."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ MAX_BODY_BYTES = 1_000_000  # well above any single Track call Customer.io accep
 
 
 def strict_mode(request: Request) -> bool:
-    """X-Strict-Mode: 1 turns conflicts into 409s with nothing applied (IDENTITY.md I5.2)."""
+    """X-Strict-Mode: 1 turns conflicts into 409s with nothing applied (docs/identity.md I5.2)."""
     return request.headers.get("x-strict-mode", "").strip().lower() in ("1", "true")
 
 

@@ -148,7 +148,7 @@ def _update_only(raw: Any) -> bool:
 
 
 def identify_from(ref: Ref, body: dict[str, Any], mode: IdentifierMode) -> Identify:
-    """An identify call's body: attributes plus the special keys of IDENTITY.md I3."""
+    """An identify call's body: attributes plus the special keys of docs/identity.md I3."""
     attributes = {key: value for key, value in body.items() if key not in SPECIAL_KEYS}
     check_attributes(attributes)
     body_id, id_null = _identifier(body, "id", mode)

@@ -1,4 +1,4 @@
-"""Track API references are path segments percent-decoded exactly once (IDENTITY.md I2.4).
+"""Track API references are path segments percent-decoded exactly once (docs/identity.md I2.4).
 
 Servers decode the path before routing, so an id holding "%2F" would split into two segments
 and "%252F" would be decoded twice. This middleware routes on the raw path instead, and the

@@ -1,4 +1,4 @@
-"""roster's own API (WIRE.md §5), reached with the workspace's App API key as Bearer."""
+"""roster's own API (docs/api.md §5), reached with the workspace's App API key as Bearer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Segment's Spec API (WIRE.md §3): segment-analytics-python, customerio-cdp-analytics and any
+"""Segment's Spec API (docs/api.md §3): segment-analytics-python, customerio-cdp-analytics and any
 Segment library pointed at roster. Every request that parses is answered 200: a message that
 cannot be used is dropped and the ingestion log says why (Segment's libraries do not retry a
 400, so one bad message must not cost the other 99)."""

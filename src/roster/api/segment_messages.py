@@ -1,5 +1,5 @@
 """Segment Spec messages into domain operations, as Segment's Customer.io Actions destination
-maps them (WIRE.md §3), so that a message sent here and the request the destination would have
+maps them (docs/api.md §3), so that a message sent here and the request the destination would have
 sent to the Track API v2 lead to the same person."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Customer.io's Track API v1 (WIRE.md §1): customerio-python, customerio-node, the SDKs."""
+"""Customer.io's Track API v1 (docs/api.md §1): customerio-python, customerio-node, the SDKs."""
 
 from __future__ import annotations
 

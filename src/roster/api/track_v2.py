@@ -1,4 +1,4 @@
-"""Customer.io's Track API v2 (WIRE.md §2): what Segment's Customer.io Actions destination and
+"""Customer.io's Track API v2 (docs/api.md §2): what Segment's Customer.io Actions destination and
 customerio-python's batch() send. One operation per /entity, up to 500 KB of them per /batch."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Segment's Webhooks destinations (Classic and Actions) posting to roster (WIRE.md §3).
+"""Segment's Webhooks destinations (Classic and Actions) posting to roster (docs/api.md §3).
 
 The body is one Spec message, a JSON array of them, or {"batch": [...]}. Segment signs it with
 the webhook secret: X-Signature is the hex HMAC-SHA1 of the whole body for one message, and of

@@ -1,4 +1,4 @@
-"""The command line (WIRE.md §6: a contract that outside tests drive)."""
+"""The command line (docs/api.md §6: a contract that outside tests drive)."""
 
 from __future__ import annotations
 

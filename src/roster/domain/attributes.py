@@ -1,4 +1,4 @@
-"""How a call's attributes change a person (IDENTITY.md I4)."""
+"""How a call's attributes change a person (docs/identity.md I4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Identifiers and references (IDENTITY.md I1, I2): what a value means, and when it counts."""
+"""Identifiers and references (docs/identity.md I1, I2): what a value means, and when it counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Merging two people into one (IDENTITY.md I6), keeping a record full enough to undo it."""
+"""Merging two people into one (docs/identity.md I6), keeping a record full enough to undo it."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from roster.domain.people import Person
 
 
 def merge_attributes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Object and relationship attributes: merged in, `null` or "" removes (WIRE.md §2)."""
+    """Object and relationship attributes: merged in, `null` or "" removes (docs/api.md §2)."""
     merged = {**current, **changes}
     return {key: value for key, value in merged.items() if value is not None and value != ""}
 

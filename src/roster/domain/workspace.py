@@ -1,4 +1,4 @@
-"""A workspace's settings, as the identity rules see them (IDENTITY.md I1.5)."""
+"""A workspace's settings, as the identity rules see them (docs/identity.md I1.5)."""
 
 from __future__ import annotations
 
