@@ -86,9 +86,11 @@ events = sa.Table(
     sa.Column("data", Json, nullable=False),
     sa.Column("timestamp", sa.Float, nullable=False),
     sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("merge_id", Key),  # the merge that moved it here from another person (I6.4)
     sa.UniqueConstraint("workspace_id", "event_id"),
     sa.Index(None, "workspace_id", "person_pk", "timestamp"),
     sa.Index(None, "workspace_id", "anonymous_id"),
+    sa.Index(None, "workspace_id", "merge_id"),
 )
 
 devices = sa.Table(
@@ -152,8 +154,30 @@ activities = sa.Table(
     sa.Column("name", sa.Text),
     sa.Column("data", Json),
     sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Column("merge_id", Key),  # the merge that moved it here from another person (I6.4)
     sa.Index(None, "workspace_id", "person_pk"),
     sa.Index(None, "workspace_id", "cio_id"),
+    sa.Index(None, "workspace_id", "merge_id"),
+)
+
+# One row per merge (I6): the secondary's whole before-image and the primary's values that the
+# merge changed, so that the latest merge into a person can be undone (I6.4). Events and
+# activities that a merge moved carry its pk in their merge_id column instead of being listed.
+merges = sa.Table(
+    "merges",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("primary_pk", Key, nullable=False),
+    sa.Column("secondary_pk", Key, nullable=False),
+    sa.Column("secondary_cio_id", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("merged_at", sa.Float, nullable=False),
+    sa.Column("undone_at", sa.Float),
+    sa.Column("secondary", Json, nullable=False),
+    sa.Column("primary_before", Json, nullable=False),
+    sa.Index(None, "workspace_id", "primary_pk", "pk"),
+    sa.Index(None, "workspace_id", "secondary_cio_id"),
 )
 
 suppressions = sa.Table(
