@@ -1,7 +1,7 @@
 """Conformance with Segment's Customer.io (Actions) destination (docs/api.md §2, §3), in process, on
 SQLite and PostgreSQL.
 
-Every line of the spec's fixtures file (`spec/fixtures/segment-actions/requests.jsonl`) holds a
+Every line of the fixtures file (`tests/fixtures/segment-actions/requests.jsonl`) holds a
 Segment message and the Track API request the destination builds from it. For each line, one
 fresh workspace is sent the request (as the destination would send it) and another fresh
 workspace is sent the Segment message (to roster's Segment-spec API, as a Segment library would).
@@ -32,30 +32,21 @@ from roster.services.system import System
 from roster.storage.tables import activities
 from tests.api.calls import basic, bearer, ingestion_log
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-SPEC_FIXTURES = Path("spec") / "fixtures" / "segment-actions" / "requests.jsonl"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "segment-actions" / "requests.jsonl"
 PREPARED_AT = 1700000000  # the _timestamp of every preparatory call: both workspaces agree
 FIXTURE_AT = 1710504000  # 2024-03-15T12:00:00Z, the fixtures' timestamp
 CREATED_AT = 1685608200  # 2023-06-01T08:30:00Z
 
 
-def _fixtures_file() -> Path | None:
-    """ROSTER_SEGMENT_FIXTURES, else the shared spec beside (or above) the checkout."""
-    if os.environ.get("ROSTER_SEGMENT_FIXTURES"):
-        return Path(os.environ["ROSTER_SEGMENT_FIXTURES"])
-    for folder in Path(__file__).resolve().parents:
-        for candidate in (folder / SPEC_FIXTURES, folder / "shared" / SPEC_FIXTURES):
-            if candidate.is_file():
-                return candidate
-    return None
+def _fixtures_file() -> Path:
+    """ROSTER_SEGMENT_FIXTURES (to try another recording), else the copy kept beside the tests."""
+    return Path(os.environ.get("ROSTER_SEGMENT_FIXTURES") or FIXTURES)
 
 
 FIXTURES_FILE = _fixtures_file()
-LINES: list[dict[str, Any]] = (
-    [json.loads(line) for line in FIXTURES_FILE.read_text().splitlines() if line.strip()]
-    if FIXTURES_FILE is not None and FIXTURES_FILE.is_file()
-    else []
-)
+LINES: list[dict[str, Any]] = [
+    json.loads(line) for line in FIXTURES_FILE.read_text().splitlines() if line.strip()
+]
 
 
 # -- the two doors --------------------------------------------------------------------------------
@@ -646,15 +637,7 @@ def new_workspace(system: System, label: str) -> dict[str, Any]:
 # -- the tests ------------------------------------------------------------------------------------
 
 
-def test_the_fixtures_file_is_found_and_every_line_has_a_case() -> None:
-    if FIXTURES_FILE is None or not LINES:
-        message = (
-            f"the Segment Actions fixtures ({SPEC_FIXTURES}) were not found: set "
-            "ROSTER_SEGMENT_FIXTURES to requests.jsonl"
-        )
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip("SKIPPED LOUDLY: " + message)
+def test_every_line_of_the_fixtures_file_has_a_case() -> None:
     assert [line_id(i, line) for i, line in enumerate(LINES)] == list(CASES)
 
 
