@@ -187,8 +187,10 @@ suppressions = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),  # HMAC-SHA256, never the value (I9.2)
     sa.Column("group_hash", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("door", sa.String(16)),  # where the suppression came from; NULL before 0004
     sa.PrimaryKeyConstraint("workspace_id", "hash"),
     sa.Index(None, "workspace_id", "group_hash"),
+    sa.Index(None, "workspace_id", "created_at", "hash"),  # the list's keyset pages
 )
 
 ingestion_log = sa.Table(
