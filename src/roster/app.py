@@ -13,11 +13,13 @@ from fastapi import FastAPI
 from roster import __version__, logs
 from roster.api import (
     app_api,
+    deletion,
     errors,
     health,
     noop,
     roster_api,
     segment,
+    suppressions,
     track_v1,
     track_v2,
     webhooks,
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(roster_api.router)
     app.include_router(webhooks.router)
     app.include_router(app_api.router)
+    app.include_router(suppressions.router)
+    app.include_router(deletion.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)
     app.add_middleware(RawPathRouting)

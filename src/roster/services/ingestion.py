@@ -81,6 +81,7 @@ class Ingestion:
 
         def all_together(tx: Transaction) -> list[Result]:
             store = tx.store(workspace_id)
+            store.door = door
             rules = tx.rules(workspace_id)
             if len(messages) > 1:
                 self._prefetch(store, messages, rules.emails_identify)
@@ -96,6 +97,7 @@ class Ingestion:
                     with tx.savepoint():
                         # A fresh store for each message: what a failed one held back is void.
                         store = tx.store(workspace_id)
+                        store.door = door
                         outcome = self._one(store, rules, message, strict)
                         store.flush()
                 except RosterError as error:

@@ -8,13 +8,16 @@ from pathlib import Path
 
 from roster.domain.context import Clock, IdMaker, new_cio_id
 from roster.domain.errors import Unavailable
+from roster.services.deletion import Deletion
 from roster.services.ingestion import Ingestion
 from roster.services.lookups import Lookups
+from roster.services.suppressions import Suppressions
 from roster.services.upkeep import Upkeep
 from roster.services.workspaces import Workspaces
 from roster.storage import migrate
 from roster.storage.database import Database, connect, ping
 from roster.storage.reads import Reader
+from roster.storage.suppression_list import SuppressionList
 from roster.storage.vault import Vault, load_or_create_key
 from roster.storage.writer import WRITE_TIMEOUT, Writer, WriterStatus
 
@@ -41,6 +44,8 @@ class System:
     lookups: Lookups
     workspaces: Workspaces
     upkeep: Upkeep
+    suppressions: Suppressions
+    deletion: Deletion
 
     @classmethod
     def open(
@@ -59,13 +64,16 @@ class System:
         vault = Vault(load_or_create_key(secret_key, data_dir))
         writer = Writer(database, vault, max_batch=writer_batch, timeout=write_timeout)
         writer.start()
+        ingestion = Ingestion(writer, clock, make_cio_id)
         return cls(
             database=database,
             writer=writer,
-            ingestion=Ingestion(writer, clock, make_cio_id),
+            ingestion=ingestion,
             lookups=Lookups(Reader(database)),
             workspaces=Workspaces(database, writer, vault),
             upkeep=Upkeep(writer, clock),
+            suppressions=Suppressions(SuppressionList(database, vault), writer),
+            deletion=Deletion(ingestion),
         )
 
     def readiness(self) -> Readiness:
