@@ -1,8 +1,9 @@
 """roster's benchmark (`make bench`, or `.venv/bin/python -m bench` from the repository): Track v1
-`PUT /api/v1/customers/{id}` against a no-op endpoint on the same server, Segment `POST /v1/batch`
-on SQLite against a raw-SQL ingestion floor (bench/floor.py) and with each SQLite durability
-setting, and `/v1/batch` on PostgreSQL with two server processes, all on this machine. It writes
-bench/results.json and renders docs/benchmarks.md from it.
+`PUT /api/v1/customers/{id}` against a bare `GET /healthz` and a no-op endpoint on the same
+server, Segment `POST /v1/batch` (with each SQLite durability setting) and Track v2
+`POST /api/v2/batch` on SQLite against a raw-SQL ingestion floor (bench/floor.py), and `/v1/batch`
+on PostgreSQL with two server processes, all on this machine. It writes bench/results.json and
+renders docs/benchmarks.md from it, judged against the product's targets (bench/outcome.py).
 
 The modules: `machine` (facts and CPU accounting), `servers` (`roster serve` through
 roster.testing.server, as the tests start it), `load` (wrk and the bench/*.lua scripts), `floor`,

@@ -5,13 +5,15 @@
         [--postgres-url URL | --no-postgres] [--profile DIR] [--keep]
         [--results PATH] [--doc PATH] [--report-only]
 
-1. Track v1: `roster serve` on SQLite (with ROSTER_NOOP_ENDPOINT=1) driven by wrk and
-   bench/put_customer.lua, first `PUT /bench/noop/{id}` (the baseline: authenticates and parses
-   like the real call, writes nothing), then `PUT /api/v1/customers/{id}`.
+1. Track v1: `roster serve` on SQLite (with ROSTER_NOOP_ENDPOINT=1) driven by wrk, first a bare
+   `GET /healthz` (bench/get.lua: the baseline of the target), then with bench/put_customer.lua
+   `PUT /bench/noop/{id}` (authenticates and parses like the real call, writes nothing: what
+   auth and parsing cost), then `PUT /api/v1/customers/{id}`.
 2. Segment `POST /v1/batch` on a fresh SQLite server with roster's default
-   ROSTER_SQLITE_SYNCHRONOUS, then again with the other setting (FULL and NORMAL), each read back
+   ROSTER_SQLITE_SYNCHRONOUS, then again with the other setting (FULL and NORMAL), then Track v2
+   `POST /api/v2/batch` (the same traffic, bench/batch.lua) with the default, each read back
    through the App API and counted in SQL.
-3. bench/floor.py on the same disk: the SQLite batch's baseline.
+3. bench/floor.py on the same disk: the SQLite batches' and PostgreSQL's baseline.
 4. `/v1/batch` on a scratch PostgreSQL database with two servers, each with its own wrk; the
    identity checks in SQL. Recorded as skipped when PostgreSQL cannot be reached.
 
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BATCH, DOC, RESULTS, USERS, BenchError, console
-from bench.load import Settings
+from bench.load import TRACK_V2, Settings
 from bench.machine import ensure_wrk, machine
 from bench.outcome import SYNCHRONOUS, assemble, print_outcome
 from bench.page import write_doc
@@ -130,6 +132,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     for other in SYNCHRONOUS:
         if other != default:
             sqlite[other] = sqlite_batch(wrk, folder, batch_settings, other, None)
+    v2 = sqlite_batch(wrk, folder, batch_settings, default, None, TRACK_V2)
     baseline = floor(folder, args.floor_events)
     if args.no_postgres:
         postgres: dict[str, Any] = {"skipped": True, "reason": "--no-postgres was given"}
@@ -147,6 +150,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         sqlite,
         default,
         postgres,
+        v2,
     )
 
 

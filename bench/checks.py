@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from bench import EMAIL_DOMAIN, PLANS, BenchError, console
+from bench.load import SEGMENT, BatchApi
 from bench.servers import Server
 from roster.testing.integrity import IDENTITY_CHECKS, Check, count_in_database
 
@@ -139,31 +140,53 @@ def track_puts_stored(server: Server) -> dict[str, Any]:
     return {"customer_put_read_back": stored}
 
 
-def batch_answers(server: Server) -> int:
-    """One small batch before the load: the write key works and a batch is acknowledged. The
-    number of track messages it stored."""
-    body = {
-        "batch": [
-            {
-                "type": "identify",
-                "userId": "user-0",
-                "messageId": "check-identify",
-                "traits": {"email": "user-0@example.com", "plan": "free", "seen": 0},
-            },
-            {
-                "type": "track",
-                "userId": "user-0",
-                "event": "Order Completed",
-                "messageId": "check-track",
-                "properties": {"revenue": 9.99, "sku": "sku-1", "n": 0},
-            },
-        ]
-    }
-    with server.segment_http() as http:
-        answer = http.post("/v1/batch", json=body)
-    if not answer.is_success or answer.json() != {"success": True}:
+# One identify and one track of user-0, as bench/batch.lua writes them in each API's words.
+CHECK_BATCHES: dict[str, list[dict[str, Any]]] = {
+    "segment": [
+        {
+            "type": "identify",
+            "userId": "user-0",
+            "messageId": "check-identify",
+            "traits": {"email": "user-0@example.com", "plan": "free", "seen": 0},
+        },
+        {
+            "type": "track",
+            "userId": "user-0",
+            "event": "Order Completed",
+            "messageId": "check-track",
+            "properties": {"revenue": 9.99, "sku": "sku-1", "n": 0},
+        },
+    ],
+    "v2": [
+        {
+            "type": "person",
+            "action": "identify",
+            "identifiers": {"id": "user-0"},
+            "attributes": {"email": "user-0@example.com", "plan": "free", "seen": 0},
+        },
+        {
+            "type": "person",
+            "action": "event",
+            "identifiers": {"id": "user-0"},
+            "name": "Order Completed",
+            "id": "check-track",
+            "attributes": {"revenue": 9.99, "sku": "sku-1", "n": 0},
+        },
+    ],
+}
+# What each API answers when every message of a batch was taken.
+TAKEN = {"segment": {"success": True}, "v2": {}}
+
+
+def batch_answers(server: Server, api: BatchApi = SEGMENT) -> int:
+    """One small batch before the load: the credentials work and a batch is acknowledged whole.
+    The number of track messages it stored."""
+    client = server.segment_http() if api.bearer else server.roster.track_http()
+    with client as http:
+        answer = http.post(api.path, json={"batch": CHECK_BATCHES[api.key]})
+    if answer.status_code != 200 or answer.json() != TAKEN[api.key]:
         raise BenchError(
-            f"POST /v1/batch on {server.name} answered {answer.status_code} before the "
+            f"POST {api.path} on {server.name} answered {answer.status_code} before the "
             f"benchmark: {answer.text[:300]}"
         )
     return 1

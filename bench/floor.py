@@ -1,7 +1,7 @@
 """The raw-SQL ingestion floor: the least a store must do for the Segment /v1/batch benchmark's
 traffic, with nothing of roster in the way (no HTTP, no validation, no identity rules).
 
-The traffic is that of bench/segment_batch.lua: messages alternate identify and track, each for a
+The traffic is that of bench/batch.lua: messages alternate identify and track, each for a
 user drawn at random from a fixed set, committed `batch` to a transaction. An identify creates
 the person with an id and an email identifier, or merges its traits into the person's stored
 attributes; a track stores one event on the person. SQLite in WAL mode with synchronous=NORMAL,

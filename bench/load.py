@@ -1,7 +1,7 @@
-"""The load: wrk with bench/put_customer.lua (Track v1 customer PUTs) or bench/segment_batch.lua
-(Segment /v1/batch), one wrk per server, all started together; what each printed (its WRK_JSON
-line, from bench/report.lua) with the CPU the servers, wrk and the rest of the machine used
-meanwhile."""
+"""The load: wrk with bench/put_customer.lua (Track v1 customer PUTs), bench/get.lua (a bare GET,
+the baseline of those) or bench/batch.lua (Segment /v1/batch or Track v2 /api/v2/batch), one wrk
+per server, all started together; what each printed (its WRK_JSON line, from bench/report.lua)
+with the CPU the servers, wrk and the rest of the machine used meanwhile."""
 
 from __future__ import annotations
 
@@ -29,7 +29,26 @@ from bench.profile import finish_profile, start_profile
 from bench.servers import Server
 
 PUT_LUA = BENCH / "put_customer.lua"
-BATCH_LUA = BENCH / "segment_batch.lua"
+GET_LUA = BENCH / "get.lua"
+BATCH_LUA = BENCH / "batch.lua"
+
+
+@dataclass(frozen=True)
+class BatchApi:
+    """An API that takes the batch traffic of bench/batch.lua: its name there, its path, how
+    a server's credentials authorise it, and the name of a run and its servers."""
+
+    key: str
+    path: str
+    bearer: bool  # the write key as Bearer (Segment); else Basic site_id:track_api_key
+    title: str
+
+    def authorization(self, server: Server) -> str:
+        return f"Bearer {server.write_key}" if self.bearer else f"Basic {server.basic}"
+
+
+SEGMENT = BatchApi("segment", "/v1/batch", True, "Segment /v1/batch")
+TRACK_V2 = BatchApi("v2", "/api/v2/batch", False, "Track v2 /api/v2/batch")
 
 
 @dataclass
@@ -162,17 +181,20 @@ def wrk_command(
     ]
 
 
-# -- Track v1 customer PUTs -----------------------------------------------------------------------
+# -- Track v1 customer PUTs and their baselines ---------------------------------------------------
 
 
-def run_put(
-    wrk: str, server: Server, prefix: str, seconds: float, settings: Settings, label: str
+def run_requests(
+    wrk: str,
+    server: Server,
+    script: Path,
+    arguments: list[str],
+    seconds: float,
+    settings: Settings,
+    label: str,
 ) -> dict[str, Any]:
-    """One wrk run of bench/put_customer.lua; its parsed summary plus CPU use."""
-    command = [
-        *wrk_command(wrk, PUT_LUA, server, settings, seconds, "10s"),
-        *(prefix, str(settings.users), server.basic, str(settings.threads)),
-    ]
+    """One wrk run of a one-request-at-a-time script; its parsed summary plus CPU use."""
+    command = [*wrk_command(wrk, script, server, settings, seconds, "10s"), *arguments]
     result = drive([command], [server], seconds, label, postgres=False)
     raw = result.raws[0]
     server_cpu = result.server_cpu_s[0]
@@ -200,11 +222,30 @@ def run_put(
 def measure_put(
     wrk: str, server: Server, prefix: str, name: str, settings: Settings
 ) -> dict[str, Any]:
+    """bench/put_customer.lua's PUTs under `prefix`: a warm-up, then the measured run."""
+    arguments = [prefix, str(settings.users), server.basic, str(settings.threads)]
+    return measure_requests(wrk, server, PUT_LUA, arguments, name, settings)
+
+
+def measure_get(
+    wrk: str, server: Server, path: str, name: str, settings: Settings
+) -> dict[str, Any]:
+    """A bare `GET path` (bench/get.lua): a warm-up, then the measured run."""
+    return measure_requests(wrk, server, GET_LUA, [path], name, settings)
+
+
+def measure_requests(
+    wrk: str, server: Server, script: Path, arguments: list[str], name: str, settings: Settings
+) -> dict[str, Any]:
     """A warm-up, then the measured run."""
     warm = None
     if settings.warmup > 0:
-        warm = run_put(wrk, server, prefix, settings.warmup, settings, f"{name}: warm-up")
-    result = run_put(wrk, server, prefix, settings.duration, settings, f"{name}: measuring")
+        warm = run_requests(
+            wrk, server, script, arguments, settings.warmup, settings, f"{name}: warm-up"
+        )
+    result = run_requests(
+        wrk, server, script, arguments, settings.duration, settings, f"{name}: measuring"
+    )
     result["warmup"] = (
         {key: warm[key] for key in ("requests", "rps", "non_2xx", "first_non_2xx")}
         if warm
@@ -219,7 +260,7 @@ def measure_put(
     return result
 
 
-# -- Segment /v1/batch ----------------------------------------------------------------------------
+# -- Segment /v1/batch and Track v2 /api/v2/batch ------------------------------------------------
 
 
 def run_batch(
@@ -231,14 +272,15 @@ def run_batch(
     tag: str,
     seed: int,
     postgres: bool,
+    api: BatchApi,
 ) -> dict[str, Any]:
-    """One wrk run of bench/segment_batch.lua per server, all at once; the figures of each and
-    their sum. Every wrk run has its own messageId tag, so no message is a duplicate."""
+    """One wrk run of bench/batch.lua per server, all at once; the figures of each and their
+    sum. Every wrk run has its own messageId tag, so no message is a duplicate."""
     commands = [
         [
             *wrk_command(wrk, BATCH_LUA, server, settings, seconds, "20s"),
-            *(server.write_key, str(settings.users), str(settings.batch)),
-            *(f"{tag}{n + 1}", str(seed + n)),
+            *(api.authorization(server), str(settings.users), str(settings.batch)),
+            *(f"{tag}{n + 1}", str(seed + n), api.key),
         ]
         for n, server in enumerate(servers)
     ]
@@ -326,18 +368,21 @@ def measure_batch(
     tag: str,
     postgres: bool = False,
     profile: Path | None = None,
+    api: BatchApi = SEGMENT,
 ) -> dict[str, Any]:
     """A warm-up, then the measured run (optionally under py-spy: the first server)."""
     warm = None
     if settings.warmup > 0:
         warm = run_batch(
-            wrk, servers, settings, settings.warmup, f"{name}: warm-up", f"{tag}w", 101, postgres
-        )
+            wrk, servers, settings, settings.warmup, f"{name}: warm-up", f"{tag}w", 101,
+            postgres, api,
+        )  # fmt: skip
         settle(servers)
     spy = start_profile(servers[0].pid, profile, settings.duration) if profile else None
     result = run_batch(
-        wrk, servers, settings, settings.duration, f"{name}: measuring", f"{tag}m", 201, postgres
-    )
+        wrk, servers, settings, settings.duration, f"{name}: measuring", f"{tag}m", 201,
+        postgres, api,
+    )  # fmt: skip
     if spy is not None and profile is not None:
         result["profile"] = finish_profile(spy, profile)
     result["warmup"] = {key: warm[key] for key in WARMUP_KEYS} if warm else None

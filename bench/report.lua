@@ -1,7 +1,7 @@
--- What roster's wrk scripts share (loaded with dofile by put_customer.lua and
--- segment_batch.lua): threads are registered, non-2xx answers counted (the first one's status and
--- body kept), and report() prints one line "WRK_JSON {...}" with the throughput, latency
--- percentiles, errors, and whatever counts the script adds.
+-- What roster's wrk scripts share (loaded with dofile by put_customer.lua, get.lua and
+-- batch.lua): threads are registered, non-2xx answers counted (the first one's status and body
+-- kept), and report() prints one line "WRK_JSON {...}" with the throughput, latency percentiles,
+-- errors, and whatever counts the script adds.
 
 threads = {}
 
@@ -11,7 +11,8 @@ function setup(thread)
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then
+  -- A 207 (Track API v2) means some operations of the batch were refused: not acknowledged.
+  if status < 200 or status > 299 or status == 207 then
     if non2xx == 0 then
       first_status = tostring(status)
       first_body = string.sub(body or "", 1, 300)

@@ -1,6 +1,7 @@
-"""The scenarios of a run, each on servers of its own: Track v1 customer PUTs against the no-op
-endpoint (SQLite), Segment /v1/batch on SQLite (with a given durability setting), the raw-SQL
-floor, and /v1/batch on PostgreSQL with two servers on a scratch database."""
+"""The scenarios of a run, each on servers of its own: Track v1 customer PUTs against a bare
+`GET /healthz` and the no-op endpoint (SQLite), Segment /v1/batch (with a given durability
+setting) and Track v2 /api/v2/batch on SQLite, the raw-SQL floor, and /v1/batch on PostgreSQL with
+two servers on a scratch database."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from bench.checks import (
     track_puts_stored,
     tracks_range,
 )
-from bench.load import Settings, measure_batch, measure_put
+from bench.load import SEGMENT, BatchApi, Settings, measure_batch, measure_get, measure_put
 from bench.machine import machine_cpu_seconds, proc_cpu_seconds, proc_memory_mb
 from bench.servers import Server
 
@@ -32,11 +33,13 @@ FLOOR = BENCH / "floor.py"
 
 
 def track_put(wrk: str, folder: Path, settings: Settings, synchronous: str) -> dict[str, Any]:
-    """PUT /bench/noop/{id} then PUT /api/v1/customers/{id}, on one SQLite server."""
+    """GET /healthz, PUT /bench/noop/{id} then PUT /api/v1/customers/{id}, on one SQLite
+    server."""
     server = Server("track-sqlite", folder / "track-sqlite", sqlite_synchronous=synchronous)
     try:
         server.start()
         track_calls_answer(server)
+        healthz = measure_get(wrk, server, "/healthz", "GET /healthz", settings)
         noop = measure_put(wrk, server, "/bench/noop", "PUT /bench/noop/{id}", settings)
         put = measure_put(wrk, server, "/api/v1/customers", "PUT /api/v1/customers/{id}", settings)
         checks = track_puts_stored(server)
@@ -51,6 +54,7 @@ def track_put(wrk: str, folder: Path, settings: Settings, synchronous: str) -> d
     put["new_people_estimate"] = new_people
     put["new_people_share"] = round(new_people / put["requests"], 3) if put["requests"] else 0.0
     return {
+        "healthz": healthz,
         "noop": noop,
         "put_customer": put,
         "checks": checks,
@@ -60,18 +64,24 @@ def track_put(wrk: str, folder: Path, settings: Settings, synchronous: str) -> d
 
 
 def sqlite_batch(
-    wrk: str, folder: Path, settings: Settings, synchronous: str, profile: Path | None
+    wrk: str,
+    folder: Path,
+    settings: Settings,
+    synchronous: str,
+    profile: Path | None,
+    api: BatchApi = SEGMENT,
 ) -> dict[str, Any]:
-    """Segment /v1/batch on a fresh SQLite database with the given ROSTER_SQLITE_SYNCHRONOUS:
-    measured, read back, counted."""
-    name = f"segment-sqlite-{synchronous.lower()}"
+    """Segment /v1/batch (or Track v2 /api/v2/batch) on a fresh SQLite database with the given
+    ROSTER_SQLITE_SYNCHRONOUS: measured, read back, counted."""
+    name = f"{api.key}-sqlite-{synchronous.lower()}"
     server = Server(name, folder / name, sqlite_synchronous=synchronous)
     try:
         server.start()
-        before = batch_answers(server)
+        before = batch_answers(server, api)
         result = measure_batch(
-            wrk, [server], settings, f"POST /v1/batch (SQLite, {synchronous})", "s", False, profile
-        )
+            wrk, [server], settings, f"POST {api.path} (SQLite, {synchronous})", "s", False,
+            profile, api,
+        )  # fmt: skip
         result["read_back"] = read_back(server, settings.users)
         result["server_peak_rss_mb"] = proc_memory_mb(server.pid).get("VmHWM", 0.0)
     finally:
@@ -80,7 +90,8 @@ def sqlite_batch(
     with console.status("Counting what the SQLite file holds ..."):
         result["store"] = check_store(server.database_url, server.workspace_id, low, high)
     result["synchronous"] = synchronous
-    report_store(f"SQLite ({synchronous})", result)
+    result["api"] = api.key
+    report_store(f"{api.title}, SQLite ({synchronous})", result)
     return result
 
 

@@ -16,7 +16,7 @@ import pytest
 from bench import REPO
 from bench.checks import STORE_CHECKS
 from bench.load import Settings
-from bench.outcome import assemble, judge
+from bench.outcome import TARGETS, assemble, judge
 from bench.page import write_doc
 from bench.report import TARGET_NAMES
 
@@ -40,12 +40,19 @@ def test_the_page_shows_every_target_and_the_figures_of_the_run(
 ) -> None:
     page = rendered(results, tmp_path)
 
-    for name in results["targets"]:
-        assert TARGET_NAMES[name] in page
-    assert f"| **{results['ratio_put_customer_to_noop']:.3f}** |" in page
+    for target in TARGETS:
+        assert target.what in page and target.spec in page
+        if target.figure is not None:
+            assert TARGET_NAMES[target.key] in page
+    assert f"| **{results['ratio_put_customer_to_healthz']:.3f}** |" in page
+    assert f"| {results['ratio_put_customer_to_noop']:.3f} |" in page
     assert f"{results['floor']['floor_events_per_s']:,} events/s" in page
     assert f"**{results['ratio_segment_batch_to_floor']:.3f}**" in page
-    assert f"| {results['noop']['rps']:,.0f} |" in page
+    assert f"**{results['ratio_track_v2_batch_to_floor']:.3f}**" in page
+    assert f"**{results['ratio_postgres_batch_to_floor']:.3f}**" in page
+    for run in ("healthz", "noop", "put_customer"):
+        assert f"| {results[run]['rps']:,.0f} |" in page
+    assert f"| {results['track_v2_batch_sqlite']['events_per_s']:,.0f} |" in page
     assert f"| {results['segment_batch_postgres']['events_per_s']:,.0f} |" in page
     for check in STORE_CHECKS:
         assert f"| {check.meaning} |" in page
@@ -76,24 +83,27 @@ def test_the_results_of_a_run_carry_full_over_normal_and_judge_the_floor_by_the_
     normal = copy.deepcopy(results["segment_batch_sqlite_normal"])
     full["events_per_s"], normal["events_per_s"] = 4000.0, 5000.0
     floor = {**results["floor"], "floor_events_per_s": 10000}
-    track = {key: results[key] for key in ("noop", "put_customer", "checks")}
+    track = {key: results[key] for key in ("healthz", "noop", "put_customer", "checks")}
     track |= {"server_peak_rss_mb": 100.0, "server_cpu_total_s": 1.0}
     load = Settings(8, 2, 2.0, 1.0, 10_000, 100)
 
     assembled = assemble(
         results["machine"], load, load, True, track, floor, {"FULL": full, "NORMAL": normal},
         "FULL", {"skipped": True, "reason": "--no-postgres was given"},
+        results["track_v2_batch_sqlite"],
     )  # fmt: skip
 
     assert assembled["ratio_sqlite_full_to_normal"] == 0.8
     assert assembled["segment_batch_sqlite"] is full
     assert assembled["segment_batch_sqlite_normal"] is normal
     assert assembled["ratio_segment_batch_to_floor"] == 0.4
-    assert assembled["targets"]["segment_batch_ratio"]["pass"] is True
-    assert assembled["targets"]["postgres_batch_events_per_s"]["pass"] is None
+    assert assembled["targets"]["segment_batch_ratio"]["pass"] is False  # 0.40 < 0.60
+    assert assembled["targets"]["postgres_batch_ratio"]["pass"] is None
     assert assembled["targets_skipped"] == [
-        "postgres_batch_events_per_s",
+        "postgres_batch_ratio",
         "postgres_identity_violations",
+        "csv_export_rows_per_s",
+        "search_p95_ms",
     ]
 
 
@@ -107,7 +117,7 @@ def test_a_run_without_postgresql_is_shown_as_skipped_with_its_reason(
 
     assert "**Skipped:** --no-postgres was given." in page
     assert "skipped (--no-postgres was given)" in page
-    assert "Not measured: " + TARGET_NAMES["postgres_batch_events_per_s"] in page
+    assert "Not measured: " + TARGET_NAMES["postgres_batch_ratio"] in page
 
 
 def test_a_run_that_stored_less_than_it_acknowledged_is_shown_as_invalid(
