@@ -7,11 +7,19 @@ import re
 import pytest
 
 from roster.domain.context import new_cio_id
-from roster.domain.errors import LimitExceeded, MergeRefused, NotAnIdentifier, SettingRefused
+from roster.domain.errors import (
+    InvalidInput,
+    LimitExceeded,
+    MergeRefused,
+    NotAnIdentifier,
+    SettingRefused,
+)
 from roster.domain.identifiers import (
     BLOCKED_VALUES,
+    Given,
     IdentifierMode,
     Reference,
+    check_id,
     looks_like_email,
     read_given,
     read_reference,
@@ -370,3 +378,80 @@ def test_i1_1_a_clashing_cio_id_is_drawn_again_until_it_is_free_however_often_it
     assert cio_ids == drawn.issued[1:]
     assert gone == drawn.issued[0] not in cio_ids
     assert drawn.draws == sum(range(1, 7))  # 1 + 2 + ... + 6: every clash was drawn again
+
+
+# -- what a refused identifier is told -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [True, False, [ADA.id], {"id": ADA.id}])
+def test_i1_6_an_identifier_that_is_not_a_string_or_number_is_refused(raw: object) -> None:
+    for field in ("id", "email", "anonymous_id"):
+        with pytest.raises(InvalidInput) as raised:
+            read_given(raw, field)
+        assert (raised.value.message, raised.value.field) == (f"{field} must be a string", field)
+    with pytest.raises(InvalidInput) as raised:
+        read_reference(raw, EMAIL_OR_ID)  # type: ignore[arg-type]
+    assert (raised.value.message, raised.value.field) == ("reference must be a string", "reference")
+
+
+@pytest.mark.parametrize(("raw", "value"), [(12345, "12345"), (1.5, "1.5"), (-7, "-7")])
+def test_i1_2_a_numeric_id_is_read_as_its_digits(raw: object, value: str) -> None:
+    assert read_given(raw, "id") == Given(value)
+
+
+def test_i1_2_a_long_id_is_refused_naming_where_it_came_from() -> None:
+    too_long = "x" * 151
+    for call, field in (
+        (lambda: read_reference(too_long, EMAIL_OR_ID), "reference"),
+        (lambda: typed_reference("id", too_long, EMAIL_OR_ID), "id"),
+        (lambda: typed_reference("anonymous_id", too_long, EMAIL_OR_ID), "anonymous_id"),
+        (lambda: check_id(too_long), "id"),
+    ):
+        with pytest.raises(LimitExceeded) as raised:
+            call()
+        refused = raised.value
+        assert (refused.message, refused.field, refused.attribute, refused.limit) == (
+            f"{field} cannot be longer than 150 bytes",
+            field,
+            field,
+            150,
+        )
+
+
+def test_i1_4_a_v2_identifier_of_an_unknown_type_is_refused_by_name() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        typed_reference("phone", PHONE, EMAIL_OR_ID)
+
+    assert (raised.value.message, raised.value.field) == (
+        "unknown identifier type 'phone'",
+        "phone",
+    )
+
+
+def test_i1_3_a_v2_email_identifier_is_trimmed() -> None:
+    assert typed_reference("email", "  Ada@Example.com ", EMAIL_OR_ID) == Reference(
+        "email", "Ada@Example.com"
+    )
+
+
+def test_i1_4_email_is_not_an_identifier_in_id_only_names_the_field() -> None:
+    refused = NotAnIdentifier()
+    assert (refused.message, refused.field) == (
+        "email is not an identifier in this workspace",
+        "email",
+    )
+    with pytest.raises(NotAnIdentifier) as raised:
+        typed_reference("email", ADA.email, ID_ONLY)
+    assert raised.value.field == "email"
+
+
+def test_i1_4_switching_to_email_or_id_is_refused_with_the_reason(world: World) -> None:
+    world.configure(identifier_mode="id_only")
+    world.apply(identify(ID_ONLY, ADA.id, email=ADA.email))
+    world.apply(identify(ID_ONLY, GRACE.id, email=ADA.email))
+
+    with pytest.raises(SettingRefused) as refused:
+        world.configure(identifier_mode="email_or_id")
+
+    assert "email" in refused.value.message  # each store words it its own way
+    assert str(refused.value) == refused.value.message

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from roster.domain.identifiers import IdentifierMode
+from roster.domain.context import Outcome
+from roster.domain.identifiers import IdentifierMode, Reference
 from tests.domain.builders import (
     EMAIL_OR_ID,
     ID_ONLY,
@@ -257,4 +258,76 @@ def test_i3_3_allow_email_update_by_id_never_lets_an_id_reference_replace_the_id
     assert world.person("id", "ada-2") is None
     assert failures(world, ada.cio_id, "id") == [
         {"attribute": "id", "value": "ada-2", "reason": ID_NEEDS_CIO}
+    ]
+
+
+def _reasons(outcome: Outcome) -> list[str]:
+    return [note.reason for note in outcome.notes]
+
+
+def test_i3_6_a_call_that_changes_nobody_says_why_in_the_ingestion_log(world: World) -> None:
+    outcomes = [
+        world.apply(identify(EMAIL_OR_ID, None, plan="pro")),
+        world.apply(identify(EMAIL_OR_ID, Reference("anonymous_id", LINUS.anonymous_id), a=1)),
+        world.apply(identify(EMAIL_OR_ID, "cio_0000000000ff", plan="pro")),
+        world.apply(identify(EMAIL_OR_ID, None, email=MARGARET.email, _update=True)),
+        world.apply(identify(EMAIL_OR_ID, ADA.id, _update=True)),
+    ]
+
+    assert world.people() == []
+    assert [_reasons(outcome) for outcome in outcomes] == [
+        ["no usable id or email: no person was created or changed"],
+        ["only an anonymous id: no person was created or changed"],
+        ["no person has cio_id '0000000000ff': nothing was changed"],
+        ["_update is set and no person has this email: nothing was created"],
+        [f"_update is set and no person has id '{ADA.id}': nothing was created"],
+    ]
+
+
+def test_i1_6_each_blocked_value_of_an_identify_is_named_in_the_ingestion_log(
+    world: World,
+) -> None:
+    outcome = world.apply(
+        identify(EMAIL_OR_ID, "undefined", id="null", email="none", anonymous_id="guest")
+    )
+
+    assert _reasons(outcome) == [
+        "reference 'undefined' was ignored: it is a blocked placeholder value",
+        "id 'null' was ignored: it is a blocked placeholder value",
+        "email 'none' was ignored: it is a blocked placeholder value",
+        "anonymous_id 'guest' was ignored: it is a blocked placeholder value",
+        "no usable id or email: no person was created or changed",
+    ]
+
+
+def test_i3_4_a_lead_created_by_email_alone_has_that_email(world: World) -> None:
+    outcome = world.apply(identify(EMAIL_OR_ID, None, email=MARGARET.email))
+
+    lead = person(world, "email", MARGARET.email)
+    assert (outcome.created, outcome.cio_id, lead.id, lead.email) == (
+        True,
+        lead.cio_id,
+        None,
+        MARGARET.email,
+    )
+    assert [
+        (a.name, a.data) for a in of_type(world.activities(lead.cio_id), "attribute_change")
+    ] == [("email", {"from": None, "to": MARGARET.email})]
+
+
+def test_i3_3_a_new_email_reference_for_someone_with_another_email_is_told_why(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, "ada@new.example", id=ADA.id))
+
+    assert failures(world, ada_cio, "email") == [
+        {
+            "attribute": "email",
+            "value": "ada@new.example",
+            "reason": "email cannot be changed without a cio_ reference "
+            "(or an id reference with allow_email_update_by_id on)",
+        }
     ]

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from roster.domain.errors import InvalidInput, LimitExceeded
 from roster.domain.identifiers import IdentifierMode
-from roster.domain.limits import check_attributes
+from roster.domain.limits import (
+    JSON_MAX_DEPTH,
+    check_attributes,
+    check_depth,
+    check_person_size,
+    json_depth,
+)
+from roster.domain.times import EARLIEST, LATEST, iso_seconds, looks_like_time, read_timestamp
 from tests.domain.builders import (
     EMAIL_OR_ID,
     anonymous_event,
     cio,
     identify,
+    merge,
     of_type,
     person,
 )
 from tests.domain.exact import exact
-from tests.domain.personas import ADA, DAY, HOUR, LINUS, START
+from tests.domain.personas import ADA, DAY, GRACE, HOUR, LINUS, START
 from tests.worlds import World
 
 # -- I4.1, I4.2 merging and removing ---------------------------------------------------------------
@@ -466,3 +475,226 @@ def test_i4_3_a_name_with_an_empty_dot_segment_is_a_literal_name_not_a_path(
         "d": {"e": 2},
         "x": {"y": {"z": 3}},
     }
+
+
+# -- what a refused call is told (the 4xx message names the problem) -------------------------------
+
+ATTRIBUTE_REFUSALS: list[tuple[dict[str, Any], type[InvalidInput], str, str | None, int | None]] = [
+    ({"": 1}, InvalidInput, "attribute names cannot be empty", "", None),
+    (
+        {"n" * 151: 1},
+        LimitExceeded,
+        f"attribute name '{'n' * 40}...' cannot be longer than 150 bytes",
+        "n" * 151,
+        150,
+    ),
+    (
+        {"_cio_x": 1},
+        InvalidInput,
+        "attribute '_cio_x' is reserved and cannot be set",
+        "_cio_x",
+        None,
+    ),
+    (
+        {"bio": "x" * 1001},
+        LimitExceeded,
+        "value for attribute 'bio' cannot be longer than 1000 bytes",
+        "bio",
+        1000,
+    ),
+    (
+        {f"a{i}": i for i in range(301)},
+        LimitExceeded,
+        "a call cannot carry more than 300 attributes (this one has 301)",
+        None,
+        300,
+    ),
+    (
+        {"plan": "pro", "created_at": 1e300},
+        InvalidInput,
+        "created_at must be unix seconds between years 1 and 9999",
+        "created_at",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "error", "message", "field", "limit"),
+    ATTRIBUTE_REFUSALS,
+    ids=["empty name", "long name", "reserved", "long value", "301 attributes", "created_at"],
+)
+def test_i4_3_a_refused_attribute_is_named_with_the_limit_it_crosses(
+    attributes: dict[str, Any],
+    error: type[InvalidInput],
+    message: str,
+    field: str | None,
+    limit: int | None,
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        check_attributes(attributes)
+
+    refused = raised.value
+    assert (type(refused), refused.message, str(refused), refused.field) == (
+        error,
+        message,
+        message,
+        field,
+    )
+    if isinstance(refused, LimitExceeded):
+        assert (refused.attribute, refused.limit) == (field, limit)
+
+
+def test_i4_3_a_person_over_300_attributes_is_refused_with_the_count_it_would_reach() -> None:
+    check_person_size(300)
+    with pytest.raises(LimitExceeded) as raised:
+        check_person_size(301)
+
+    assert raised.value.message == (
+        "a person cannot have more than 300 attributes (this call would make 301)"
+    )
+    assert (raised.value.attribute, raised.value.limit) == (None, 300)
+
+
+def test_i4_3_a_person_a_merge_left_over_300_attributes_may_still_change_and_lose_them(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{f"a{i}": i for i in range(200)}))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, **{f"g{i}": i for i in range(200)}))
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, a0="changed", g0=None))
+
+    attributes = person(world, "id", ADA.id).attributes
+    assert (len(attributes), attributes["a0"], "g0" in attributes) == (399, "changed", False)
+    with pytest.raises(LimitExceeded):
+        world.apply(identify(EMAIL_OR_ID, ADA.id, new_one=1))
+
+
+def test_i4_1_an_attribute_that_does_not_change_does_not_stop_the_ones_after_it(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="pro"))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="pro", seats=2, gone=None))
+
+    assert person(world, "id", ADA.id).attributes == {"plan": "pro", "seats": 2}
+
+
+def test_i4_3_removing_a_nested_key_that_is_not_there_changes_nothing(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, prefs={"lang": "en"}))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **{"prefs.missing": None, "prefs.deep.er": None}))
+
+    assert person(world, "id", ADA.id).attributes == {"prefs": {"lang": "en", "deep": {}}}
+
+
+# -- I4.4 what reads as a time ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "meant_as_time"),
+    [
+        (5, True),
+        (1.5, True),
+        ("1600000000", True),
+        (" -5 ", True),
+        ("1.5", True),
+        ("-1.5", True),
+        ("1..5", False),
+        ("1.2.3", False),
+        ("5-", False),
+        ("1e5", False),
+        ("²", False),
+        (True, False),
+        (None, False),
+        ([1], False),
+    ],
+)
+def test_i4_4_a_number_or_digit_string_is_meant_as_unix_seconds(
+    value: Any, meant_as_time: bool
+) -> None:
+    assert looks_like_time(value) is meant_as_time
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (EARLIEST, EARLIEST),
+        (EARLIEST - 1, None),
+        (LATEST, LATEST),
+        (LATEST + 1, None),
+        (1e300, None),
+        (-1e300, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        ("0001-01-01T00:00:00Z", EARLIEST),
+        ("9999-12-31T23:59:59Z", LATEST),
+    ],
+)
+def test_i4_4_times_are_read_between_the_years_1_and_9999_inclusive(
+    value: Any, seconds: float | None
+) -> None:
+    assert read_timestamp(value) == seconds
+
+
+def test_i4_4_an_iso_time_without_a_zone_is_utc_whatever_the_servers_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert iso_seconds("2020-09-13T12:26:40") == 1_600_000_000
+        assert read_timestamp("2020-09-13") == 1_599_955_200
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+# -- how deep a value may nest (docs/api.md §5) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [
+        (1, 0),
+        ("text", 0),
+        (None, 0),
+        ({}, 1),
+        ([], 1),
+        ({"a": 1, "b": "x"}, 1),
+        ({"a": {"b": {}}}, 3),
+        ([[1], {"k": [2, {"deep": []}]}], 5),
+        ({"a": [1, 2], "b": {"c": {"d": [3]}}}, 4),
+        ((1, 2), 0),  # decoded JSON has no tuples: only dicts and lists nest
+    ],
+)
+def test_i4_3_the_depth_of_a_value_counts_nested_objects_and_arrays(value: Any, depth: int) -> None:
+    assert json_depth(value) == depth
+
+
+def test_i4_3_measuring_depth_stops_once_past_the_limit_it_was_given() -> None:
+    deep: Any = []
+    for _ in range(10):
+        deep = [deep]
+
+    assert [json_depth(deep, stop) for stop in (None, 11, 10, 3, 0)] == [11, 11, 11, 4, 1]
+
+
+def test_i4_3_a_value_nested_deeper_than_32_levels_is_refused() -> None:
+    nested: Any = {}
+    for _ in range(JSON_MAX_DEPTH - 1):
+        nested = {"k": nested}
+    assert json_depth(nested) == 32
+    check_depth(nested)
+    check_depth(nested, "message")
+
+    with pytest.raises(InvalidInput) as body:
+        check_depth([nested])
+    with pytest.raises(InvalidInput) as message:
+        check_depth({"a": nested}, "message")
+
+    assert (
+        body.value.message == "the request body nests objects and arrays more than 32 levels deep"
+    )
+    assert message.value.message == "the message nests objects and arrays more than 32 levels deep"

@@ -16,7 +16,7 @@ from tests.domain.builders import (
     of_type,
     person,
 )
-from tests.domain.personas import ADA, GRACE, MARGARET
+from tests.domain.personas import ADA, GRACE, MARGARET, START
 from tests.worlds import World
 
 ALREADY_TAKEN = "The identifier is already associated with a different profile."
@@ -318,3 +318,107 @@ def test_i5_3_allow_email_update_by_id_still_needs_a_cio_reference_to_change_the
             "reason": "id cannot be changed without a cio_ reference",
         }
     ]
+
+
+def test_i5_6_a_removal_is_logged_from_the_value_to_none(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    ada_cio = person(world, "id", ADA.id).cio_id
+    world.set_time(START + 60)
+
+    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), id=None, email=None))
+
+    removals = of_type(world.activities(ada_cio), "attribute_change")[2:]
+    assert [(a.name, a.data, a.cio_id, a.timestamp) for a in removals] == [
+        ("id", {"from": ADA.id, "to": None}, ada_cio, START + 60),
+        ("email", {"from": ADA.email, "to": None}, ada_cio, START + 60),
+    ]
+    assert person(world, "cio_id", ada_cio).updated_at == START + 60
+
+
+def test_i5_6_removing_an_identifier_the_person_lacks_changes_nothing(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), email=None))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=None))
+
+    assert identifiers_of(world) == [(ADA.id, None)]
+    assert of_type(world.activities(ada_cio), "attribute_change", "email") == []
+    assert failures(world, ada_cio) == []
+
+
+def test_i5_6_other_references_are_told_removal_needs_a_cio_reference(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, id=None, email=None))
+
+    assert failures(world, ada_cio) == [
+        {
+            "attribute": kind,
+            "value": None,
+            "reason": f"{kind} can only be removed through a cio_ reference",
+        }
+        for kind in ("id", "email")
+    ]
+
+
+def test_i5_6_in_id_only_any_reference_removes_the_email_attribute(world: World) -> None:
+    world.configure(identifier_mode="id_only")
+    world.apply(identify(ID_ONLY, ADA.id, email=ADA.email))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    world.apply(identify(ID_ONLY, ADA.id, email=None))
+
+    assert identifiers_of(world) == [(ADA.id, None)]
+    [_, removal] = of_type(world.activities(ada_cio), "attribute_change", "email")
+    assert removal.data == {"from": ADA.email, "to": None}
+
+
+def test_i5_4_an_email_change_without_the_right_reference_is_told_what_it_needs(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email="ada@new.example"))
+
+    assert failures(world, ada_cio, "email") == [
+        {
+            "attribute": "email",
+            "value": "ada@new.example",
+            "reason": "email cannot be changed without a cio_ reference "
+            "(or an id reference with allow_email_update_by_id on)",
+        }
+    ]
+
+
+def test_i5_each_identifier_of_one_call_is_judged_on_its_own(world: World) -> None:
+    # Whatever happens to the id (removed, unchanged, refused, in conflict), the email of the
+    # same call is still considered, and the other way round.
+    world.configure(allow_email_update_by_id=True)
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, email=GRACE.email))
+    world.apply(identify(EMAIL_OR_ID, "third-1"))
+    ada_cio, grace_cio = person(world, "id", ADA.id).cio_id, person(world, "id", GRACE.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), id=ADA.id, email="ada@two.example"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, id="ada-2", email="ada@three.example"))
+    world.apply(identify(EMAIL_OR_ID, cio(grace_cio), id="third-1", email="grace@two.example"))
+    world.apply(identify(EMAIL_OR_ID, cio(grace_cio), id=None, email="grace@three.example"))
+
+    assert identifiers_of(world) == [
+        (ADA.id, "ada@three.example"),
+        (None, "grace@three.example"),
+        ("third-1", None),
+    ]
+
+
+def test_i4_9_a_stored_email_in_another_case_is_still_the_same_email(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email="Ada@Example.com"))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    outcome = world.apply(identify(EMAIL_OR_ID, ADA.id, email="ada@example.COM"))
+
+    assert identifiers_of(world) == [(ADA.id, "ada@example.COM")]
+    assert (failures(world, ada_cio), outcome.conflicts) == ([], [])

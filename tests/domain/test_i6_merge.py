@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from roster.domain.errors import ConflictError, MergeRefused
-from roster.domain.identifiers import IdentifierMode
+from roster.domain.identifiers import NOT_GIVEN, IdentifierMode, Reference
+from roster.domain.operations import Alias, Merge
 from roster.domain.people import Person
 from tests.domain.builders import (
     EMAIL_OR_ID,
@@ -603,3 +604,103 @@ def test_i6_1_with_strict_conflicts_on_a_refused_merge_is_an_error_without_the_h
     assert refused.value.missing is missing
     assert world.people() == before
     assert of_type(world.activities(before[0].cio_id), "profile_merge") == []
+
+
+def test_i6_1_a_refused_merge_says_which_side_is_wrong(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    refusals = []
+    for call in (
+        Merge(Reference("id", ADA.id), Reference("id", "nobody-1")),
+        Merge(Reference("email", "nobody@example.com"), Reference("id", ADA.id)),
+        Merge(NOT_GIVEN, Reference("id", ADA.id)),
+        Merge(Reference("id", ADA.id), NOT_GIVEN),
+        Merge(Reference("id", ADA.id), Reference("email", ADA.email)),
+    ):
+        with pytest.raises(MergeRefused) as refused:
+            world.apply(call, strict=True)
+        refusals.append(refused.value.message)
+        outcome = world.apply(call)
+        assert [n.reason for n in outcome.notes] == [f"merge refused: {refused.value.message}"]
+
+    assert refusals == [
+        "no secondary person with id 'nobody-1'",
+        "no primary person with email 'nobody@example.com'",
+        "the primary person needs an id, email or cio_id",
+        "the secondary person needs an id, email or cio_id",
+        "the primary and secondary are the same person",
+    ]
+
+
+def test_i6_2_in_id_only_a_primary_without_an_id_takes_the_secondarys(world: World) -> None:
+    world.configure(identifier_mode="id_only")
+    world.apply(identify(ID_ONLY, "ada-old", email=ADA.email))
+    ada_cio = person(world, "id", "ada-old").cio_id
+    world.apply(identify(ID_ONLY, cio(ada_cio), id=None))
+    world.apply(identify(ID_ONLY, ADA.id, email=GRACE.email))
+
+    world.apply(merge(ID_ONLY, ("cio_id", ada_cio), ("id", ADA.id)))
+
+    assert identifiers_of(world) == [(ADA.id, ADA.email)]
+    assert person(world, "id", ADA.id).cio_id == ada_cio
+
+
+def test_i6_2_a_primary_takes_an_email_only_secondarys_email_whatever_its_case(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, None, email="Ada.Lovelace@Example.com"))
+
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("email", "ada.lovelace@example.com")))
+
+    assert identifiers_of(world) == [(ADA.id, "Ada.Lovelace@Example.com")]
+    assert person(world, "email", "ADA.LOVELACE@example.com").id == ADA.id
+
+
+def test_i6_2_a_freed_email_in_another_case_is_free_again(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, email="Grace@Example.com"))
+
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    world.apply(identify(EMAIL_OR_ID, "grace-2", email="grace@example.com"))
+
+    assert identifiers_of(world) == [(ADA.id, ADA.email), ("grace-2", "grace@example.com")]
+
+
+def test_i6_2_the_primary_records_the_time_of_the_merge_as_its_last_update(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id))
+    world.set_time(START + DAY)
+
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+
+    ada = person(world, "id", ADA.id)
+    assert ada.updated_at == START + DAY
+    [entry] = of_type(world.activities(ada.cio_id), "profile_merge")
+    assert (entry.timestamp, entry.cio_id) == (START + DAY, ada.cio_id)
+
+
+def test_i6_6_an_alias_whose_user_is_unknown_merges_nothing_and_creates_nobody(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, "ada-old", plan="pro"))
+    before = world.people()
+
+    unknown_user = world.apply(alias(EMAIL_OR_ID, ADA.id, "ada-old"))
+    unusable = world.apply(Alias(Reference("id", ADA.id), "undefined"))  # the door refuses it
+
+    assert world.people() == before
+    assert [n.reason for n in unusable.notes] == ["alias: previousId is not usable"]
+    assert unknown_user.conflicts == []
+
+
+def test_i6_5_of_two_people_created_in_the_same_second_the_first_created_is_primary(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.email, plan="lead"))
+    world.apply(identify(EMAIL_OR_ID, ADA.id, plan="pro"))
+    lead = person(world, "email", ADA.email)
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+
+    [ada] = world.people()
+    assert (ada.cio_id, ada.attributes) == (lead.cio_id, {"plan": "lead"})

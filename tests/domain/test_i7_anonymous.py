@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from roster.domain.errors import ConflictError
-from roster.domain.identifiers import IdentifierMode
+from roster.domain.identifiers import IdentifierMode, Reference
+from roster.domain.operations import ObjectKey, Relate, Related
 from tests.domain.builders import (
     EMAIL_OR_ID,
     anonymous_event,
@@ -171,3 +172,80 @@ def test_i7_5_pages_and_screens_are_events_of_their_type(world: World) -> None:
         ("screen", "Settings"),
     ]
     assert identifiers_of(world) == [(LINUS.id, None)]
+
+
+def test_i7_1_an_event_that_names_nobody_usable_says_why(world: World) -> None:
+    blocked_reference = world.apply(event(EMAIL_OR_ID, "undefined", "page_viewed"))
+    blocked_anonymous = world.apply(anonymous_event("guest", "page_viewed"))
+    blocked_both = world.apply(event(EMAIL_OR_ID, "null", "page_viewed", anonymous_id="none"))
+
+    assert [[n.reason for n in o.notes] for o in (blocked_reference, blocked_anonymous)] == [
+        [
+            "reference 'undefined' was ignored: it is a blocked placeholder value",
+            "no usable reference or anonymous id: the event was not stored",
+        ],
+        [
+            "anonymous_id 'guest' was ignored: it is a blocked placeholder value",
+            "no usable reference or anonymous id: the event was not stored",
+        ],
+    ]
+    assert [n.reason for n in blocked_both.notes] == [
+        "reference 'null' was ignored: it is a blocked placeholder value",
+        "anonymous_id 'none' was ignored: it is a blocked placeholder value",
+        "no usable reference or anonymous id: the event was not stored",
+    ]
+    assert (world.events(None), world.people()) == ([], [])
+
+
+def test_i7_1_an_anonymous_event_with_a_blocked_reference_is_kept_and_says_so(
+    world: World,
+) -> None:
+    outcome = world.apply(event(EMAIL_OR_ID, "undefined", "page_viewed", anonymous_id="anon-7"))
+
+    assert [n.reason for n in outcome.notes] == [
+        "reference 'undefined' was ignored: it is a blocked placeholder value"
+    ]
+    assert [e.anonymous_id for e in world.events(None)] == ["anon-7"]
+
+
+def test_i7_2_relationships_kept_for_an_anonymous_id_can_be_removed_before_it_is_a_person(
+    world: World,
+) -> None:
+    acme, globex = ObjectKey("1", "acme"), ObjectKey("1", "globex")
+    anonymous = (Related(Reference("anonymous_id", LINUS.anonymous_id), {"role": "viewer"}),)
+    world.apply(Relate(acme, anonymous))
+    world.apply(Relate(globex, anonymous))
+
+    world.apply(Relate(acme, anonymous, remove=True))
+
+    assert world.object("1", "acme") == {"attributes": {}, "people": {}, "anonymous": {}}
+    assert world.object("1", "globex") == {
+        "attributes": {},
+        "people": {},
+        "anonymous": {LINUS.anonymous_id: {"role": "viewer"}},
+    }
+    world.apply(identify(EMAIL_OR_ID, LINUS.id, anonymous_id=LINUS.anonymous_id))
+    linus = person(world, "id", LINUS.id)
+    [anon_merge] = of_type(world.activities(linus.cio_id), "anon_merge")
+    assert anon_merge.data == {"anonymous_id": LINUS.anonymous_id, "events": 0, "relationships": 1}
+
+
+def test_i7_2_removing_a_relationship_from_an_unknown_object_creates_no_object(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+
+    world.apply(Relate(ObjectKey("1", "ghost"), (Related(Reference("id", ADA.id)),), remove=True))
+
+    assert world.object("1", "ghost") is None
+
+
+def test_i7_2_a_removed_relationship_is_logged_with_the_object_it_named(world: World) -> None:
+    acme = ObjectKey("1", "acme")
+    world.apply(Relate(acme, (Related(Reference("id", ADA.id)),)))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    world.apply(Relate(acme, (Related(Reference("id", ADA.id)),), remove=True))
+
+    [removed] = of_type(world.activities(ada_cio), "delete_relationship")
+    assert removed.data == {"object_type_id": "1", "object_id": "acme"}

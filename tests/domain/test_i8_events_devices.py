@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from roster.domain.errors import InvalidInput, LimitExceeded
 from roster.domain.identifiers import IdentifierMode
-from roster.domain.limits import check_event
+from roster.domain.limits import check_device_platform, check_device_token, check_event
 from tests.domain.builders import (
     EMAIL_OR_ID,
     add_device,
     anonymous_event,
     cio,
+    delete,
     delete_device,
     event,
     identifiers_of,
@@ -180,3 +183,98 @@ def test_i8_3_deleting_a_device_removes_it_only_from_its_owner(world: World) -> 
 
     assert [d.token for d in world.devices(person(world, "id", ADA.id).cio_id)] == [ADA.device]
     assert world.devices(person(world, "id", GRACE.id).cio_id) == []
+
+
+def test_i8_3_deleting_a_device_is_logged_and_deleting_one_the_person_lacks_says_so(
+    world: World,
+) -> None:
+    world.apply(add_device(EMAIL_OR_ID, ADA.id, ADA.device))
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    lacking = world.apply(delete_device(EMAIL_OR_ID, ADA.id, GRACE.device))
+    deleted = world.apply(delete_device(EMAIL_OR_ID, ADA.id, ADA.device))
+
+    assert [n.reason for n in lacking.notes] == [
+        "the person has no such device: nothing was changed"
+    ]
+    assert (deleted.notes, deleted.cio_id) == ([], ada_cio)
+    [_, entry] = of_type(world.activities(ada_cio), "device_change", ADA.device)
+    assert (entry.data, entry.cio_id, entry.timestamp) == ({"action": "deleted"}, ada_cio, START)
+
+
+@pytest.mark.parametrize(
+    ("call", "message", "field", "limit"),
+    [
+        (lambda: check_event("", {}), "event name is required", "name", None),
+        (
+            lambda: check_event("n" * 101, {}),
+            "event name cannot be longer than 100 bytes",
+            "name",
+            100,
+        ),
+        (
+            lambda: check_event("n", {"k": "x" * 100_000}),
+            "event data cannot be longer than 100000 bytes",
+            "data",
+            100_000,
+        ),
+        (lambda: check_device_token(""), "device id is required", "device.id", None),
+        (
+            lambda: check_device_token("t" * 256),
+            "device id cannot be longer than 255 bytes",
+            "device.id",
+            255,
+        ),
+        (
+            lambda: check_device_platform("p" * 33),
+            "device platform cannot be longer than 32 bytes (ios or android)",
+            "device.platform",
+            32,
+        ),
+    ],
+    ids=["no name", "long name", "big data", "no token", "long token", "long platform"],
+)
+def test_i8_2_a_refused_event_or_device_is_told_which_field_crosses_which_limit(
+    call: Callable[[], None], message: str, field: str, limit: int | None
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        call()
+
+    refused = raised.value
+    assert (refused.message, refused.field, getattr(refused, "limit", None)) == (
+        message,
+        field,
+        limit,
+    )
+    assert isinstance(refused, LimitExceeded) is (limit is not None)
+
+
+def test_i8_3_a_device_token_of_255_bytes_and_a_platform_of_32_are_accepted() -> None:
+    check_device_token("t" * 255)
+    check_device_platform("p" * 32)
+    check_event("n" * 100, {})
+
+
+def test_i8_1_an_event_answers_with_the_person_it_was_stored_on(world: World) -> None:
+    created = world.apply(event(EMAIL_OR_ID, ADA.id, "signed_up"))
+    found = world.apply(event(EMAIL_OR_ID, ADA.id, "signed_in"))
+
+    ada = person(world, "id", ADA.id)
+    ada_cio = ada.cio_id
+    assert ada.updated_at == START  # written whole when the event created it
+    assert (created.cio_id, created.created, found.cio_id, found.created) == (
+        ada_cio,
+        True,
+        ada_cio,
+        False,
+    )
+
+
+def test_i8_2_a_replayed_event_does_not_bring_back_a_deleted_email_person(world: World) -> None:
+    world.apply(event(EMAIL_OR_ID, GRACE.email, "ordered", event_id="order-1"))
+    world.apply(event(EMAIL_OR_ID, ADA.email, "ordered", event_id="order-2"))
+    world.apply(delete(EMAIL_OR_ID, ADA.email))
+
+    world.apply(event(EMAIL_OR_ID, ADA.email, "ordered", event_id="order-1"))
+
+    assert identifiers_of(world) == [(None, GRACE.email)]

@@ -6,11 +6,12 @@ import re
 
 import pytest
 
-from roster.domain.identifiers import IdentifierMode, suppression_hash
+from roster.domain.identifiers import IdentifierMode, Reference, suppression_hash
 from tests.domain.builders import (
     EMAIL_OR_ID,
     ID_ONLY,
     add_device,
+    alias,
     anonymous_event,
     cio,
     delete,
@@ -23,7 +24,7 @@ from tests.domain.builders import (
     suppress,
     unsuppress,
 )
-from tests.domain.personas import ADA, BARBARA, GRACE
+from tests.domain.personas import ADA, BARBARA, GRACE, START
 from tests.worlds import World
 
 REL = [{"identifiers": {"object_type_id": "1", "object_id": "acme"}}]
@@ -268,3 +269,66 @@ def test_i9_5_unsubscribing_is_the_unsubscribed_attribute(world: World) -> None:
         {"from": None, "to": True},
         {"from": True, "to": False},
     ]
+
+
+def test_i9_1_a_delete_leaves_a_profile_delete_entry_with_the_cio_id_and_the_time(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id))
+    ada_cio, grace_cio = person(world, "id", ADA.id).cio_id, person(world, "id", GRACE.id).cio_id
+    world.set_time(START + 60)
+
+    world.apply(delete(EMAIL_OR_ID, ADA.id))
+    world.apply(suppress(EMAIL_OR_ID, GRACE.id))
+
+    [deleted] = of_type(world.activities(ada_cio), "profile_delete")
+    [suppressed] = of_type(world.activities(grace_cio), "profile_delete")
+    assert (deleted.cio_id, deleted.timestamp, deleted.data) == (ada_cio, START + 60, None)
+    assert (suppressed.cio_id, suppressed.data) == (grace_cio, {"suppressed": True})
+
+
+def test_i9_2_suppress_and_unsuppress_say_why_they_did_nothing(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, anonymous_id=ADA.anonymous_id))
+
+    outcomes = [
+        world.apply(suppress(EMAIL_OR_ID, None)),
+        world.apply(suppress(EMAIL_OR_ID, Reference("anonymous_id", ADA.anonymous_id))),
+        world.apply(suppress(EMAIL_OR_ID, "cio_0000000000ff")),
+        world.apply(unsuppress(EMAIL_OR_ID, None)),
+        world.apply(unsuppress(EMAIL_OR_ID, Reference("anonymous_id", ADA.anonymous_id))),
+        world.apply(unsuppress(EMAIL_OR_ID, ADA.id)),
+    ]
+
+    assert [[n.reason for n in outcome.notes] for outcome in outcomes] == [
+        ["suppress needs an id, email or cio_id"],
+        ["suppress needs an id, email or cio_id"],
+        ["no person has cio_id '0000000000ff': nothing was suppressed"],
+        ["unsuppress needs an id, email or cio_id"],
+        ["unsuppress needs an id, email or cio_id"],
+        ["id was not suppressed: nothing was changed"],
+    ]
+    assert identifiers_of(world) == [(ADA.id, None)]
+    assert not world.suppressed("anonymous_id", ADA.anonymous_id)
+    assert not world.suppressed("cio_id", "0000000000ff")
+
+
+def test_i9_2_a_call_naming_a_suppressed_identifier_is_logged_with_its_hash_only(
+    world: World,
+) -> None:
+    world.apply(suppress(EMAIL_OR_ID, BARBARA.id))
+
+    outcomes = [
+        world.apply(identify(EMAIL_OR_ID, GRACE.id, id=BARBARA.id)),
+        world.apply(event(EMAIL_OR_ID, BARBARA.id, "signed_in")),
+        world.apply(alias(EMAIL_OR_ID, GRACE.id, BARBARA.id)),
+    ]
+
+    assert [[n.reason for n in o.notes] for o in outcomes] == [
+        ["the call references or sets a suppressed identifier"],
+        ["the call references a suppressed identifier"],
+        ["alias: previousId is a suppressed identifier"],
+    ]
+    [hashed] = {n.identifier_hash for o in outcomes for n in o.notes}  # the workspace's key
+    assert hashed is not None and re.fullmatch(r"[0-9a-f]{64}", hashed)
+    assert world.people() == []
