@@ -151,7 +151,7 @@ The PostgreSQL part needs a server where the URL given by `--postgres-url` (defa
 `ROSTER_BENCH_POSTGRES_URL` or `postgresql://postgres@127.0.0.1:5432/test`) may create and drop a
 database, and is recorded as skipped when it cannot connect. It exits non-zero only when
 something failed to run (or answered non-2xx, or a SQLite batch was not stored as acknowledged);
-a missed target is printed in bold and recorded here. The whole run takes about three minutes.
+a missed target is printed in bold and recorded here. The whole run takes three to four minutes.
 
 ## Machine
 
