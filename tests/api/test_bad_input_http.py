@@ -733,7 +733,6 @@ ODD_BUT_ACCEPTED = {
     "an integer event id": ("POST", "/{uid}/events", {"name": "n", "id": 7}),
     "an object as unsubscribed": ("PUT", "/{uid}", {"unsubscribed": {"a": 1}}),
     "an object as created_at": ("PUT", "/{uid}", {"created_at": {"a": 1}}),
-    "dotted attribute names": ("PUT", "/{uid}", {"a.b.c": 1, "a..b": 2}),
     "an attribute and a dotted key into it": ("PUT", "/{uid}", {"a": 1, "a.b": 2}),
     "a numeric id in the body": ("PUT", "/{uid}", {"id": 12345}),
     "a huge integer attribute": ("PUT", "/{uid}", {"n": 123456789012345678901234567890}),
@@ -759,6 +758,20 @@ def test_odd_but_acceptable_input_is_answered_200_and_the_person_stays_readable(
     assert_silent_ok(response)
     assert app.must(uid)["identifiers"]["id"] == uid
     assert all(a["type"] for a in app.activities(uid))
+
+
+def test_i4_3_dotted_names_are_paths_but_a_name_with_an_empty_segment_is_literal(
+    http: httpx.Client, app: AppApi, uid: str
+) -> None:
+    # docs/identity.md I4.3: "a..b", ".c" and "d." name no nested key, so they are stored as sent
+    body = {"a.b.c": 1, "a..b": 2, ".c": 3, "d.": 4}
+
+    response = http.put(f"{TRACK}/{uid}", json=body)
+
+    assert_silent_ok(response)
+    attributes = app.must(uid)["attributes"]  # the App API shows values as strings
+    stored = {name: attributes.get(name) for name in ("a", "a.b.c", "a..b", ".c", "d.")}
+    assert stored == {"a": '{"b":{"c":1}}', "a.b.c": None, "a..b": "2", ".c": "3", "d.": "4"}
 
 
 def test_unknown_endpoints_and_methods_are_4xx_with_code_and_message(http: httpx.Client) -> None:
