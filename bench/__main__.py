@@ -39,7 +39,7 @@ from bench.machine import ensure_wrk, machine
 from bench.outcome import SYNCHRONOUS, assemble, print_outcome
 from bench.page import write_doc
 from bench.profile import py_spy
-from bench.scenarios import floor, postgres_batch, sqlite_batch, track_put
+from bench.scenarios import floor, postgres_batch, setup_cost, sqlite_batch, track_put
 from roster.settings import Settings as RosterSettings
 
 POSTGRES_URL = os.environ.get(
@@ -140,6 +140,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         postgres = postgres_batch(wrk, folder, batch_settings, args.postgres_url)
     if postgres.get("server_version"):
         info["postgresql"] = postgres["server_version"]
+    setup = setup_cost(folder, spawns=3 if args.quick else 5)
     return assemble(
         info,
         put_settings,
@@ -151,6 +152,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         default,
         postgres,
         v2,
+        setup,
     )
 
 

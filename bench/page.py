@@ -14,6 +14,7 @@ from bench.report import (
     durability_section,
     headline,
     postgres_section,
+    setup_section,
     sqlite_section,
     targets_section,
     track_section,
@@ -187,6 +188,15 @@ a missed target is printed in bold and recorded here. The whole run takes three 
 ### Segment `POST /v1/batch` (PostgreSQL, 2 server processes)
 
 {postgres_section(results)}
+
+### Test set-up: `roster serve --ephemeral` and the pytest plugin
+
+What a test suite waits for ([testing.md](testing.md)): from spawning `roster serve --ephemeral
+--tls-self-signed` to the JSON line it prints once it answers (a new process each time: Python's
+start, imports, migrations of a new SQLite database, a certificate), and the `roster` fixture's
+workspace for one test (created through the service in the test process, with its clients).
+
+{setup_section(results)}
 
 ## Reading these numbers
 

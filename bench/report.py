@@ -8,10 +8,12 @@ from typing import Any
 from bench.checks import CHECK_MEANINGS
 from bench.outcome import (
     NOT_MEASURED,
+    SETUP_TARGETS,
     SYNCHRONOUS,
     TARGET_BY_KEY,
     TARGET_RSS_MB,
     TARGETS,
+    judge,
     sqlite_runs,
 )
 
@@ -258,6 +260,33 @@ def postgres_section(results: dict[str, Any]) -> str:
         f"{batch_table(rows)}\n\n{figures}\n\nIdentity checks, in SQL on the scratch database "
         f"once both servers had stopped:\n\n{store_table([('found', pg)])}"
     )
+
+
+def setup_section(results: dict[str, Any]) -> str:
+    """What a test suite waits for (SETUP_TARGETS), judged again with today's targets."""
+    judged = judge(results, SETUP_TARGETS)
+    rows = []
+    for target in SETUP_TARGETS:
+        one = judged[target.key]
+        note = f" ({one['skipped']})" if one.get("skipped") else ""
+        rows.append(
+            [
+                f"{target.what}: {target.label}",
+                target.text(one["value"]),
+                one["target"],
+                verdict(one["pass"]) + note,
+            ]
+        )
+    setup = results.get("test_setup")
+    spread = ""
+    if setup:
+        ready, made = setup["ephemeral_ready_s"], setup["workspace_create_ms"]
+        spread = (
+            f"\n\nOver {setup['spawns']} spawns: median {ready['median']:.2f} s, slowest "
+            f"{ready['max']:.2f} s. Over {setup['workspaces']} workspaces: p50 "
+            f"{made['p50']:.1f} ms, p95 {made['p95']:.1f} ms, slowest {made['max']:.1f} ms."
+        )
+    return table(["what", "figure", "target", "result"], "lrll", rows) + spread
 
 
 def targets_section(results: dict[str, Any]) -> str:

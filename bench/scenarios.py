@@ -215,3 +215,68 @@ def safe_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def setup_cost(folder: Path, spawns: int = 5, workspaces: int = 50) -> dict[str, Any]:
+    """What a test suite waits for (docs/testing.md): from spawning `roster serve --ephemeral
+    --tls-self-signed` to its JSON line, `spawns` times; and the pytest plugin's per-test
+    workspace (the `roster` fixture's set-up and tear-down), `workspaces` times on one server."""
+    import select
+    import statistics
+
+    from roster.testing.ephemeral import EphemeralRoster
+    from roster.testing.server import ROSTER, roster_environment
+    from roster.testing.workspace import RosterWorkspace
+
+    env = roster_environment(folder / "ephemeral-data")
+    env["TMPDIR"] = str(folder)
+    ready: list[float] = []
+    with console.status(f"Spawning roster serve --ephemeral {spawns} times ..."):
+        for _ in range(spawns):
+            started = time.perf_counter()
+            with subprocess.Popen(
+                [str(ROSTER), "serve", "--ephemeral", "--tls-self-signed"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            ) as process:
+                assert process.stdin is not None and process.stdout is not None
+                line = b""
+                while not line.endswith(b"\n"):
+                    if not select.select([process.stdout], [], [], 60.0)[0]:
+                        process.kill()
+                        raise BenchError("roster serve --ephemeral printed nothing in 60 s")
+                    chunk = os.read(process.stdout.fileno(), 4096)
+                    if not chunk:
+                        raise BenchError("roster serve --ephemeral exited before its JSON line")
+                    line += chunk
+                ready.append(time.perf_counter() - started)
+                json.loads(line)
+                process.stdin.close()
+                if process.wait(timeout=60) != 0:
+                    raise BenchError(f"roster serve --ephemeral exited with {process.returncode}")
+    created: list[float] = []
+    with (
+        console.status(f"Creating {workspaces} workspaces for tests ..."),
+        EphemeralRoster(tls=True, plain_port=True, parent=folder) as server,
+    ):
+        for index in range(workspaces + 3):  # the first three warm up
+            started = time.perf_counter()
+            RosterWorkspace(server, server.new_workspace()).close()
+            if index >= 3:
+                created.append((time.perf_counter() - started) * 1000)
+    created.sort()
+    return {
+        "spawns": spawns,
+        "ephemeral_ready_s": {
+            "median": round(statistics.median(ready), 3),
+            "max": round(max(ready), 3),
+        },
+        "workspaces": workspaces,
+        "workspace_create_ms": {
+            "p50": round(statistics.median(created), 2),
+            "p95": round(created[max(0, round(0.95 * len(created)) - 1)], 2),
+            "max": round(created[-1], 2),
+        },
+    }

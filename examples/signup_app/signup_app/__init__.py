@@ -1,0 +1,1 @@
+"""A tiny app that tells Customer.io and Segment about its users."""

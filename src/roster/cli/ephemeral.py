@@ -1,0 +1,66 @@
+"""`roster serve --ephemeral`: a throw-away roster for any language's test set-up (docs/testing.md).
+
+It prints one JSON line on stdout once it answers (its URL and the workspace's credentials) and
+nothing else there (logs go to stderr). It stops, and removes its temporary folder, on SIGTERM,
+SIGINT, or when its standard input reaches end of file: a parent that holds the other end of a
+pipe and dies closes it, so a crashed test runner leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import sys
+import threading
+from types import FrameType
+
+from roster import logs
+from roster.testing.ephemeral import EphemeralRoster
+
+
+def stdin_is_watched() -> bool:
+    """Whether end of file on stdin means "stop": a pipe, a socket or a terminal. Not /dev/null
+    or a file (`roster serve --ephemeral &` in a shell script gets /dev/null, which is at end of
+    file at once): those servers stop on SIGTERM only."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or sys.stdin.isatty()
+
+
+def _watch_stdin(stop: threading.Event) -> None:
+    try:
+        descriptor = sys.stdin.fileno()
+        while os.read(descriptor, 65536):
+            pass  # what the parent writes means nothing; only its end does
+    except (OSError, ValueError):
+        pass
+    stop.set()
+
+
+def run(host: str, port: int, tls: bool, log_level: str) -> None:
+    """Serve until told to stop, then remove everything."""
+    logs.configure(log_level, "text")
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {
+        number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)
+    }
+    server = EphemeralRoster(host=host, port=port, tls=tls)
+    try:
+        server.start()
+        sys.stdout.write(json.dumps(server.announcement()) + "\n")
+        sys.stdout.flush()
+        if stdin_is_watched():
+            threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,0 +1,248 @@
+"""A throw-away roster: a temporary folder holding a SQLite database, the generated secret key and
+(when asked) a self-signed certificate, a server on a socket bound before it starts, and one
+workspace. `roster serve --ephemeral` runs one for any language's test set-up; the pytest plugin
+(`roster.testing.plugin`) runs one in the test process and creates a workspace per test.
+
+    with EphemeralRoster(tls=True) as server:
+        server.base_url, server.credentials, server.ca_bundle
+        server.new_workspace()  # another empty workspace, in a few milliseconds
+
+Everything lives in the temporary folder, which `stop()` removes: nothing is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from roster.app import create_app
+from roster.services.system import System
+from roster.settings import Settings
+from roster.tls import self_signed
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+# The temporary folder's name starts with this, so that a test can tell roster's folders apart.
+FOLDER_PREFIX = "roster-ephemeral-"
+
+
+class EphemeralRoster:
+    """A server in a thread of this process, on a temporary SQLite database."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        plain_port: bool = False,
+        parent: Path | None = None,
+    ) -> None:
+        """`port=0` picks a free port. `tls` serves HTTPS with a generated certificate;
+        `plain_port` adds a plain-HTTP listener on the same app (clients that cannot be told to
+        trust a certificate, such as segment-analytics-python, use that one)."""
+        self.host = host
+        self.requested_port = port
+        self.tls = tls
+        self.plain_port = plain_port
+        self.parent = parent
+        self.folder: Path | None = None
+        self.system: System | None = None
+        self.credentials: dict[str, Any] = {}
+        self.ca_bundle: Path | None = None
+        self.port = 0
+        self.http_port = 0
+        self._servers: list[uvicorn.Server] = []
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._context: ssl.SSLContext | None = None
+
+    # -- what callers use -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The main listener: HTTPS when `tls`, else HTTP."""
+        return f"{'https' if self.tls else 'http'}://{self._url_host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """Plain HTTP: the main listener without TLS, or the extra `plain_port` one."""
+        if not self.tls:
+            return self.base_url
+        if not self.plain_port:
+            raise RuntimeError("this roster serves HTTPS only (start it with plain_port=True)")
+        return f"http://{self._url_host}:{self.http_port}"
+
+    @property
+    def _url_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+
+    def new_workspace(self, **settings: Any) -> dict[str, Any]:
+        """Another empty workspace, straight through the service (no HTTP round trip): its
+        credentials, as `roster workspaces create --json` prints them."""
+        if self.system is None:
+            raise RuntimeError("the ephemeral roster is not running")
+        created = self.system.workspaces.create(f"test-{uuid.uuid4().hex[:12]}")
+        if settings:
+            self.system.workspaces.change_settings(created["workspace_id"], **settings)
+        return created
+
+    def announcement(self) -> dict[str, Any]:
+        """The JSON object `roster serve --ephemeral` prints once it is ready."""
+        line: dict[str, Any] = {
+            "url": self.base_url,
+            **{
+                key: self.credentials[key]
+                for key in (
+                    "site_id",
+                    "track_api_key",
+                    "app_api_key",
+                    "write_key",
+                    "webhook_id",
+                    "webhook_secret",
+                )
+            },
+        }
+        if self.ca_bundle is not None:
+            line["ca_bundle"] = str(self.ca_bundle)
+        return line
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> EphemeralRoster:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # never leave a folder or a thread behind, whatever went wrong
+            raise
+
+    def _start(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self.parent))
+        cert = key = None
+        if self.tls:
+            cert, key = self_signed(self.folder / "tls", self._url_host)
+            self.ca_bundle = cert
+        # Bound before the server starts: the port is known (and ours) before anything listens.
+        main = _bind(self.host, self.requested_port)
+        sockets = [(main, True)]
+        self.port = main.getsockname()[1]
+        if self.tls and self.plain_port:
+            plain = _bind(self.host, 0)
+            sockets.append((plain, False))
+            self.http_port = plain.getsockname()[1]
+        settings = Settings(
+            database_url=f"sqlite:///{self.folder / 'roster.db'}",
+            data_dir=self.folder / "data",
+            host=self.host,
+            port=self.port,
+            tls_cert=cert,
+            tls_key=key,
+            tls_self_signed=False,
+            public_url=None,
+            # A database thrown away at the end needs no fsync per commit.
+            sqlite_synchronous="NORMAL",
+        )
+        self.system = System.open(
+            settings.database_url,
+            settings.data_dir,
+            None,  # generated into the temporary folder, and gone with it
+            settings.sqlite_synchronous,
+            settings.writer_batch,
+            settings.write_timeout,
+        )
+        self.credentials = self.new_workspace()
+        app = create_app(settings, system=self.system)
+        for index, (_, secure) in enumerate(sockets):
+            config = uvicorn.Config(
+                app,
+                log_config=None,
+                # One lifespan for the app: the second listener serves the same running app.
+                lifespan="on" if index == 0 else "off",
+                ssl_certfile=str(cert) if secure and cert else None,
+                ssl_keyfile=str(key) if secure and key else None,
+                timeout_graceful_shutdown=5,
+            )
+            self._servers.append(uvicorn.Server(config))
+        self._thread = threading.Thread(
+            target=self._run, args=([s for s, _ in sockets],), name="roster", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not all(server.started for server in self._servers):
+            if self._failure is not None or not self._thread.is_alive():
+                raise RuntimeError(f"the ephemeral roster did not start: {self._failure!r}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the ephemeral roster did not start in {START_TIMEOUT:.0f} s")
+            time.sleep(0.005)
+
+    def _run(self, sockets: list[socket.socket]) -> None:
+        async def serve_all() -> None:
+            await asyncio.gather(
+                *(
+                    server.serve(sockets=[bound])
+                    for server, bound in zip(self._servers, sockets, strict=True)
+                )
+            )
+
+        try:
+            asyncio.run(serve_all())
+        except BaseException as error:  # reported by start(), or ignored on the way out
+            self._failure = error
+
+    def stop(self) -> None:
+        """Stop serving, close the database, remove the folder (safe to call twice)."""
+        for server in self._servers:
+            server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_TIMEOUT)
+            self._thread = None
+        self._servers = []
+        if self.system is not None:
+            self.system.close()
+            self.system = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A context that trusts this server's certificate (the system's CAs when plain): made
+        once, since making one costs tens of milliseconds and every test makes a client."""
+        if self._context is None:
+            cafile = None if self.ca_bundle is None else str(self.ca_bundle)
+            self._context = ssl.create_default_context(cafile=cafile)
+        return self._context
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bound = socket.socket(family, socket.SOCK_STREAM)
+    bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        bound.bind((host, port))
+    except OSError:
+        bound.close()
+        raise
+    bound.set_inheritable(True)
+    return bound
