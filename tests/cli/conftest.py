@@ -22,20 +22,16 @@ Apply = Callable[..., None]
 
 @pytest.fixture
 def roster_cli(database_url: str, workspace: dict[str, Any], tmp_path: Path) -> Roster:
-    """`roster ARGS --database-url URL --workspace NAME` on the `system` fixture's database. The
-    data directory holds the fixture's secret key, so the command reads the workspace's
-    secrets (its suppression key) as the fixture's system does."""
+    """`roster ARGS --database-url URL --workspace NAME` (unless ARGS name a workspace) on the
+    `system` fixture's database. The data directory holds the fixture's secret key, so the
+    command reads the workspace's secrets (its suppression key) as the fixture's system does."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / KEY_FILE).write_text("test-secret\n")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_roster(
-            *args,
-            "--database-url", database_url,
-            "--workspace", str(workspace["name"]),
-            data_dir=data_dir,
-        )  # fmt: skip
+        chosen = () if "--workspace" in args else ("--workspace", str(workspace["name"]))
+        return run_roster(*args, "--database-url", database_url, *chosen, data_dir=data_dir)
 
     return run
 
