@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from roster.domain.context import Outcome
+from roster.domain.merge_record import MergeRecord
 from roster.domain.operations import Operation
 from roster.domain.people import Activity, Device, Event, Person
 
@@ -51,3 +52,6 @@ class World(Protocol):
 
     def suppressed(self, kind: str, value: str) -> bool:
         """Whether that identifier is on the suppression list (checked by hash)."""
+
+    def merge(self, merge_id: int) -> MergeRecord | None:
+        """A merge record (docs/identity.md I6.3) by the id its profile_merge entry names."""

@@ -27,6 +27,7 @@ from roster.domain.identifiers import (
     Reference,
     read_reference,
 )
+from roster.domain.merge_record import MergeRecord
 from roster.domain.operations import (
     AddDevice,
     Alias,
@@ -36,6 +37,7 @@ from roster.domain.operations import (
     Merge,
     Suppress,
     TrackEvent,
+    Unmerge,
     Unsuppress,
 )
 from roster.domain.people import Activity, Person
@@ -159,6 +161,11 @@ def merge(mode: IdentifierMode | str, primary: SideInput, secondary: SideInput, 
     return Merge(merge_side(body, "primary", mode), merge_side(body, "secondary", mode))
 
 
+def unmerge(mode: IdentifierMode | str, reference: RefInput, /) -> Unmerge:
+    """POST /v1/customers/{reference}/unmerge (docs/identity.md I6.4)."""
+    return Unmerge(ref(mode, reference))
+
+
 def alias(mode: IdentifierMode | str, user: RefInput, previous: str, /) -> Alias:
     """Segment alias(userId=user, previousId=previous)."""
     message = {"type": "alias", "userId": user, "previousId": previous}
@@ -183,13 +190,15 @@ def of_type(activities: Iterable[Activity], type_: str, name: str | None = None)
     return sorted(chosen, key=lambda a: (a.timestamp, a.pk or 0))
 
 
-def merge_record(world: World, cio_id: str) -> dict[str, Any]:
-    """The latest profile_merge record kept on a person."""
+def merge_record(world: World, cio_id: str) -> MergeRecord:
+    """The record of the latest merge into a person, found through its profile_merge entry."""
     merges = of_type(world.activities(cio_id), "profile_merge")
     assert merges, f"cio_{cio_id} has no profile_merge activity"
     data = merges[-1].data
     assert data is not None
-    return data
+    record = world.merge(data["merge_id"])
+    assert record is not None, f"merge {data['merge_id']} has no record"
+    return record
 
 
 def failures(world: World, cio_id: str, attribute: str | None = None) -> list[dict[str, Any]]:

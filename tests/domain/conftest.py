@@ -21,6 +21,7 @@ from roster.domain.identifiers import (
     looks_like_email,
     suppression_hash,
 )
+from roster.domain.merge_record import MergeRecord
 from roster.domain.operations import Operation
 from roster.domain.people import Activity, Device, Event, Person
 from roster.domain.workspace import WorkspaceRules
@@ -178,6 +179,10 @@ class MemoryWorld:
     def suppressed(self, kind: str, value: str) -> bool:
         hash_ = suppression_hash(self.rules.suppression_secret, kind, value)
         return self.store.suppressed([hash_]) is not None
+
+    def merge(self, merge_id: int) -> MergeRecord | None:
+        found = self.store.state.merges.get(merge_id)
+        return clone(found) if found is not None else None
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ import pickle
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from roster.domain.merge_record import MergeRecord
 from roster.domain.objects import merge_attributes
+from roster.domain.operations import Relationship as HeldRelationship
 from roster.domain.people import Activity, Device, Event, Person
 
 T = TypeVar("T")
@@ -52,6 +54,9 @@ class State:
     anonymous_relationships: dict[tuple[str, str, str], dict[str, Any]] = field(
         default_factory=dict
     )
+    merges: dict[int, MergeRecord] = field(default_factory=dict)
+    # The merge that first moved each event (the SQL store's events.merge_id column).
+    event_merges: dict[int, int] = field(default_factory=dict)
     last_pk: int = 0
 
 
@@ -235,36 +240,100 @@ class MemoryStore:
 
     # -- whole-person moves and removals -----------------------------------------------------------
 
-    def move_belongings(self, from_pk: int, to_pk: int) -> dict[str, list[Any]]:
+    def move_belongings(self, from_pk: int, to_pk: int, merge_id: int) -> None:
         state = self.state
-        moved: dict[str, list[Any]] = {
-            "events": sorted(pk for pk, e in state.events.items() if e.person_pk == from_pk),
-            "anonymous_ids": self.anonymous_ids_of(from_pk),
-            "devices": sorted(t for t, d in state.devices.items() if d.person_pk == from_pk),
-            "activities": [a.pk for a in state.activities if a.person_pk == from_pk],
-            "relationships": [
-                {"object_type_id": r.object_type_id, "object_id": r.object_id}
-                for r in state.relationships
-                if r.person_pk == from_pk
-            ],
-        }
-        for pk in moved["events"]:
-            state.events[pk].person_pk = to_pk
-        for token in moved["devices"]:
-            state.devices[token].person_pk = to_pk
+        for pk, event in state.events.items():
+            if event.person_pk == from_pk:
+                event.person_pk = to_pk
+                state.event_merges.setdefault(pk, merge_id)
+        for device in state.devices.values():
+            if device.person_pk == from_pk:
+                device.person_pk = to_pk
         for activity in state.activities:
             if activity.person_pk == from_pk:
                 activity.person_pk = to_pk
-        for value in moved["anonymous_ids"]:
+                if activity.merge_id is None:
+                    activity.merge_id = merge_id
+        for value in self.anonymous_ids_of(from_pk):
             state.identifiers[("anonymous_id", value)] = to_pk
         theirs = [r for r in state.relationships if r.person_pk == from_pk]
         state.relationships = [r for r in state.relationships if r.person_pk != from_pk]
         for rel in theirs:
             self.add_relationship(to_pk, rel.object_type_id, rel.object_id, rel.attributes)
-        return moved
+
+    # -- merges ------------------------------------------------------------------------------------
+
+    def add_merge(self, record: MergeRecord) -> int:
+        record.pk = self._next_pk()
+        self.state.merges[record.pk] = clone(record)
+        return record.pk
+
+    def latest_merge(self, primary_pk: int) -> MergeRecord | None:
+        mine = [
+            record
+            for pk, record in sorted(self.state.merges.items())
+            if record.primary_pk == primary_pk and record.undone_at is None
+        ]
+        return clone(mine[-1]) if mine else None
+
+    def restore_person(self, person: Person) -> None:
+        assert person.pk is not None
+        if person.pk in self.state.people:
+            raise IntegrityError(f"person {person.pk} is stored already")
+        self.state.people[person.pk] = clone(person)
+
+    def undo_merge(self, record: MergeRecord, now: float) -> None:
+        state = self.state
+        assert record.pk is not None and record.secondary.pk is not None
+        wanted, frontier = {record.pk}, [record.secondary.pk]
+        while frontier:
+            person_pk = frontier.pop()
+            for pk, earlier in state.merges.items():
+                before = pk < record.pk and earlier.undone_at is None
+                if before and earlier.primary_pk == person_pk:
+                    wanted.add(pk)
+                    assert earlier.secondary.pk is not None
+                    frontier.append(earlier.secondary.pk)
+        for pk, event in state.events.items():
+            if event.person_pk == record.primary_pk and state.event_merges.get(pk) in wanted:
+                event.person_pk = record.secondary.pk
+        for activity in state.activities:
+            mine = activity.person_pk == record.primary_pk and activity.merge_id in wanted
+            own_entry = activity.person_pk is None and activity.merge_id == record.pk
+            if mine or own_entry:
+                activity.person_pk = record.secondary.pk
+            if activity.merge_id == record.pk:
+                activity.merge_id = None
+        state.event_merges = {k: v for k, v in state.event_merges.items() if v != record.pk}
+        state.merges[record.pk].undone_at = now
+
+    def relationships_of(self, person_pk: int) -> list[HeldRelationship]:
+        return sorted(
+            (
+                HeldRelationship(r.object_type_id, r.object_id, clone(r.attributes))
+                for r in self.state.relationships
+                if r.person_pk == person_pk
+            ),
+            key=lambda r: (r.object_type_id, r.object_id),
+        )
+
+    def devices_of(self, person_pk: int) -> list[Device]:
+        return [
+            clone(device)
+            for _, device in sorted(self.state.devices.items())
+            if device.person_pk == person_pk
+        ]
 
     def remove_belongings(self, person_pk: int) -> None:
         state = self.state
+        frontier = [person_pk]
+        while frontier:
+            into = frontier.pop()
+            for pk, record in list(state.merges.items()):
+                if record.primary_pk == into:
+                    del state.merges[pk]
+                    assert record.secondary.pk is not None
+                    frontier.append(record.secondary.pk)
         state.events = {pk: e for pk, e in state.events.items() if e.person_pk != person_pk}
         state.devices = {t: d for t, d in state.devices.items() if d.person_pk != person_pk}
         state.relationships = [r for r in state.relationships if r.person_pk != person_pk]

@@ -50,6 +50,7 @@ from roster.domain.operations import (
     Related,
     Suppress,
     TrackEvent,
+    Unmerge,
     Unsuppress,
     WorkspaceActivity,
     named_identifiers,
@@ -68,6 +69,7 @@ CIO_PICKS = ["cio:0", "cio:1", "cio:2", "cio:3"]  # the n-th cio_id ever seen (l
 LIVE_PICKS = ["live:0", "live:1", "live:2"]  # the n-th live person, by one of its identifiers
 REFERENCES = [*IDS, *EMAILS, *CIO_PICKS, *LIVE_PICKS, *LIVE_PICKS, "null"]
 ABSENT = "<absent>"
+OBJECT_KEYS = [("1", "acme"), ("1", "globex")]
 
 ATTRIBUTE_NAMES = ["plan", "seats", "tags", "unsubscribed", "prefs.lang"]
 ATTRIBUTE_VALUES: list[Any] = [None, "", "a", "b", 0, 1, True, [], ["x"], {"k": 1}]
@@ -427,6 +429,68 @@ class IdentityMachine(RuleBasedStateMachine):
         self._apply(op, strict)
 
     @rule(
+        reference=st.sampled_from([*LIVE_PICKS, *REFERENCES]),
+        key=st.sampled_from(OBJECT_KEYS),
+        role=st.sampled_from([None, "admin", "member"]),
+    )
+    def relate(self, reference: str, key: tuple[str, str], role: str | None) -> None:
+        """A relationship with an object (with attributes or without), for merges to move."""
+        relationship: dict[str, Any] = {
+            "identifiers": {"object_type_id": key[0], "object_id": key[1]}
+        }
+        if role is not None:
+            relationship["relationship_attributes"] = {"role": role}
+        try:
+            op = b.identify(self.mode, self._raw(reference), cio_relationships=[relationship])
+        except RosterError:
+            return  # the door refuses it before anything is applied
+        self._apply(op)
+
+    @rule(reference=st.sampled_from([*LIVE_PICKS, *REFERENCES]))
+    def unmerge(self, reference: str) -> None:
+        """I6.4 at any point: undone, or refused with nothing written (checked by _apply)."""
+        self._apply(b.unmerge(self.mode, self._raw(reference)))
+
+    @rule(primary=st.sampled_from(LIVE_PICKS), secondary=st.sampled_from(LIVE_PICKS))
+    def merge_then_unmerge(self, primary: str, secondary: str) -> None:
+        """I10.4: an unmerge right after a merge gives back both people exactly as they were."""
+        first, second = (
+            self._person_meant(self._raw(primary)),
+            self._person_meant(self._raw(secondary)),
+        )
+        if first is None or second is None or first.cio_id == second.cio_id:
+            return
+        before = self._current()
+        objects = self._objects()
+        sides = (first.cio_id, second.cio_id)
+        if not self._apply(b.merge(self.mode, "cio_" + sides[0], "cio_" + sides[1]), True):
+            return
+        assert self._apply(b.unmerge(self.mode, "cio_" + sides[0]), True), "I6.4: refused"
+        after = self._current()
+        for cio_id in sides:
+            was, now = before.people[cio_id], after.people.get(cio_id)
+            assert now is not None, f"I10.4: cio_{cio_id} did not come back"
+            assert (now.pk, now.id, now.email, now.attributes, now.attribute_times) == (
+                was.pk,
+                was.id,
+                was.email,
+                was.attributes,
+                was.attribute_times,
+            ), f"I10.4: cio_{cio_id} differs"
+            assert now.created_in_roster_at == was.created_in_roster_at
+            assert after.events(cio_id) == before.events(cio_id), "I10.4: events differ"
+            assert after.devices(cio_id) == before.devices(cio_id), "I10.4: devices differ"
+            assert after.anonymous_ids(cio_id) == before.anonymous_ids(cio_id)
+        assert self._objects() == objects, "I10.4: relationships differ"
+
+    def _objects(self) -> dict[str, Any]:
+        """Every object and whom it is related to (the relationships part of I10.4)."""
+        return {
+            f"{type_id}/{object_id}": self.world.object(type_id, object_id)
+            for type_id, object_id in OBJECT_KEYS
+        }
+
+    @rule(
         user=st.sampled_from([*LIVE_PICKS, *REFERENCES]),
         previous=st.sampled_from([*IDS, *EMAILS, *ANONS, *CIO_PICKS, *LIVE_PICKS]),
     )
@@ -565,6 +629,10 @@ NAMED: list[tuple[Operation, list[tuple[str, str]]]] = [
     (Suppress(_MAIL), [("email", "a@x.io")]),
     (Unsuppress(NOT_GIVEN), []),
     (Merge(_U1, _MAIL), [("id", "u1"), ("email", "a@x.io")]),
+    (
+        Unmerge(_U1, (("id", "u2"), ("anonymous_id", _ANON))),
+        [("id", "u1"), ("id", "u2"), ("anonymous_id", _ANON)],
+    ),
     (Alias(_U1, "p-1"), [("id", "u1"), ("id", "p-1"), ("email", "p-1"), ("anonymous_id", "p-1")]),
     (
         IdentifyObject(_ACME, {}, (Related(_U1), Related(NOT_GIVEN), Related(_MAIL))),

@@ -9,7 +9,6 @@ import pytest
 from roster.domain.errors import ConflictError, MergeRefused
 from roster.domain.identifiers import NOT_GIVEN, IdentifierMode, Reference
 from roster.domain.operations import Alias, Merge
-from roster.domain.people import Person
 from tests.domain.builders import (
     EMAIL_OR_ID,
     ID_ONLY,
@@ -31,23 +30,6 @@ from tests.domain.builders import (
 from tests.domain.exact import exact
 from tests.domain.personas import ADA, DAY, GRACE, LINUS, MARGARET, START
 from tests.worlds import World
-
-
-def _before_image(found: Person) -> dict[str, Any]:
-    return {
-        "cio_id": found.cio_id,
-        "id": found.id,
-        "email": found.email,
-        "attributes": found.attributes,
-        "created_in_roster_at": found.created_in_roster_at,
-    }
-
-
-def _image(record: dict[str, Any], side: str) -> dict[str, Any]:
-    return {
-        key: record[side][key]
-        for key in ("cio_id", "id", "email", "attributes", "created_in_roster_at")
-    }
 
 
 def _everything_of(world: World, cio_id: str) -> dict[str, Any]:
@@ -217,8 +199,8 @@ def test_i6_2_the_primary_takes_identifiers_it_lacks(
     assert identifiers_of(world) == [(ADA.id, ADA.email)]
     assert person(world, "email", ADA.email).id == ADA.id
     record = merge_record(world, person(world, "id", ADA.id).cio_id)
-    assert record["taken"] == ["email"]
-    assert record["freed"] == [{"kind": "id", "value": GRACE.id}]
+    assert record.primary_before.taken == ["email"]
+    assert (record.secondary.id, record.secondary.email) == (GRACE.id, ADA.email)
     assert world.person("id", GRACE.id) is None
     assert world.person("cio_id", grace_cio) is None
 
@@ -234,10 +216,8 @@ def test_i6_2_an_identifier_the_primary_cannot_take_is_freed_and_recorded(
     ada = person(world, "id", ADA.id)
     assert (ada.id, ada.email) == (ADA.id, ADA.email)
     record = merge_record(world, ada.cio_id)
-    assert record["freed"] == [
-        {"kind": "id", "value": GRACE.id},
-        {"kind": "email", "value": GRACE.email},
-    ]
+    assert record.primary_before.taken == []
+    assert (record.secondary.id, record.secondary.email) == (GRACE.id, GRACE.email)
     world.apply(identify(any_mode, GRACE.id, email=GRACE.email))
     assert identifiers_of(world) == [(ADA.id, ADA.email), (GRACE.id, GRACE.email)]
 
@@ -276,11 +256,10 @@ def test_i6_2_every_event_anonymous_id_device_and_relationship_moves(world: Worl
     ]
     assert person(world, "anonymous_id", GRACE.anonymous_id).cio_id == ada_cio
     assert [d.platform for d in world.devices(ada_cio) if d.token == GRACE.device] == ["android"]
-    moved = merge_record(world, ada_cio)["moved"]
-    assert sorted(moved["events"]) == grace_had["events"]
-    assert sorted(moved["devices"]) == grace_had["devices"]
-    assert moved["anonymous_ids"] == [GRACE.anonymous_id]
-    assert moved["relationships"] == [{"object_type_id": "1", "object_id": "acme"}]
+    record = merge_record(world, ada_cio)
+    assert [d.token for d in record.devices] == grace_had["devices"]
+    assert record.anonymous_ids == [GRACE.anonymous_id]
+    assert [(r.object_type_id, r.object_id) for r in record.relationships] == [("1", "acme")]
     assert world.events(grace_cio) == []
     assert world.devices(grace_cio) == []
 
@@ -298,8 +277,10 @@ def test_i6_2_relationships_reach_the_primary(world: World) -> None:
     assert {tuple(sorted((a.data or {}).items())) for a in added} == {
         (("object_id", "acme"), ("object_type_id", "1"))
     }
-    assert merge_record(world, ada_cio)["moved"]["relationships"] == [
-        {"object_type_id": "1", "object_id": "acme"}
+    record = merge_record(world, ada_cio)
+    assert [(r.object_type_id, r.object_id) for r in record.relationships] == [("1", "acme")]
+    assert [(r.object_type_id, r.object_id) for r in record.primary_before.relationships] == [
+        ("1", "acme")
     ]
 
 
@@ -340,13 +321,22 @@ def test_i6_3_the_merge_record_keeps_the_secondarys_full_before_image(world: Wor
     world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
 
     [merge_entry] = of_type(world.activities(ada_before.cio_id), "profile_merge")
-    record = merge_entry.data
+    assert merge_entry.data is not None
+    record = world.merge(merge_entry.data["merge_id"])
     assert record is not None
-    assert _image(record, "secondary") == _before_image(grace_before)
-    assert record["secondary"]["attribute_times"] == grace_before.attribute_times
-    assert _image(record, "primary_before") == _before_image(ada_before)
-    assert record["secondary_anonymous_ids"] == [GRACE.anonymous_id]
-    assert record["reason"] == "merge"
+    assert record.secondary == grace_before
+    assert record.anonymous_ids == [GRACE.anonymous_id]
+    assert record.reason == "merge"
+    # Of the primary, only what the merge changed: Grace's prefs, and the id and email she
+    # could not take because Ada had her own (they stay in Grace's image).
+    assert list(record.primary_before.attributes) == ["prefs"]
+    assert record.primary_before.attributes["prefs"].had is False
+    assert record.primary_before.taken == []
+    assert record.primary_before.created_in_roster_at == ada_before.created_in_roster_at
+    assert merge_entry.data["freed"] == [
+        {"kind": "id", "value": GRACE.id},
+        {"kind": "email", "value": GRACE.email},
+    ]
 
 
 # -- I6.5 auto-merge -------------------------------------------------------------------------------
@@ -380,8 +370,8 @@ def test_i6_5_an_id_person_and_an_email_person_named_by_one_call_are_merged_firs
     }
     assert ada.created_in_roster_at == int(START)
     record = merge_record(world, ada.cio_id)
-    assert record["reason"] == "auto_merge"
-    assert record["secondary"]["cio_id"] == secondary.cio_id
+    assert record.reason == "auto_merge"
+    assert record.secondary.cio_id == secondary.cio_id
     assert outcome.conflicts == []
 
 
@@ -471,7 +461,7 @@ def test_i6_6_alias_merges_the_previous_person_into_the_user(world: World) -> No
     )
     assert [e.name for e in world.events(ada.cio_id)] == ["old_event"]
     record = merge_record(world, ada.cio_id)
-    assert (record["reason"], record["secondary"]["cio_id"]) == ("alias", old_cio)
+    assert (record.reason, record.secondary.cio_id) == ("alias", old_cio)
 
 
 def test_i6_6_alias_with_an_unknown_previous_id_links_it_as_an_anonymous_id(

@@ -9,10 +9,12 @@ from typing import Any
 
 from roster.domain.context import Outcome
 from roster.domain.identifiers import IdentifierMode, fold_email, suppression_hash
+from roster.domain.merge_record import MergeRecord
 from roster.domain.operations import Operation
 from roster.domain.people import Activity, Device, Event, Person
 from roster.services.ingestion import Ingestion, Message
 from roster.services.system import System
+from roster.storage.merge_rows import read_merge
 from roster.storage.writer import Transaction
 from tests.domain.conftest import FakeClock, RepeatingCioIds
 from tests.domain.personas import START
@@ -107,3 +109,6 @@ class SqlWorld:
 
         key: bytes = self.system.writer.run_sync(secret)
         return self.reader.is_suppressed(self.ws, suppression_hash(key, kind, value))
+
+    def merge(self, merge_id: int) -> MergeRecord | None:
+        return read_merge(self.system.database.reader, self.ws, merge_id=merge_id)

@@ -6,6 +6,7 @@ from tests.domain.test_i2_references import *  # noqa: F403
 from tests.domain.test_i3_identify_target import *  # noqa: F403
 from tests.domain.test_i4_attributes import *  # noqa: F403
 from tests.domain.test_i5_identifier_changes import *  # noqa: F403
+from tests.domain.test_i6_4_unmerge import *  # noqa: F403
 from tests.domain.test_i6_merge import *  # noqa: F403
 from tests.domain.test_i7_anonymous import *  # noqa: F403
 from tests.domain.test_i8_events_devices import *  # noqa: F403

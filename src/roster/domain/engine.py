@@ -8,7 +8,7 @@ from roster.domain.context import Context, Outcome
 from roster.domain.errors import MergeRefused
 from roster.domain.identifiers import Given, IdentifierMode, Reference, read_reference
 from roster.domain.identity import identify, link_anonymous_id
-from roster.domain.merge import merge_people, resolve_side
+from roster.domain.merge import merge_people, resolve_side, unmerge_people
 from roster.domain.objects import delete_object, identify_object, relate
 from roster.domain.operations import (
     AddDevice,
@@ -23,6 +23,7 @@ from roster.domain.operations import (
     Relate,
     Suppress,
     TrackEvent,
+    Unmerge,
     Unsuppress,
     WorkspaceActivity,
 )
@@ -30,7 +31,8 @@ from roster.domain.people import Activity, Device, Event, Person
 
 
 def apply(ctx: Context, op: Operation) -> Outcome:
-    """Apply `op`; raises ConflictError in strict mode, MergeRefused where it must say why."""
+    """Apply `op`; raises ConflictError in strict mode, MergeRefused and UnmergeRefused where
+    it must say why."""
     match op:
         case Identify():
             identify(ctx, op)
@@ -48,6 +50,9 @@ def apply(ctx: Context, op: Operation) -> Outcome:
             _unsuppress(ctx, op.reference)
         case Merge():
             _merge(ctx, op)
+        case Unmerge():
+            # Always answered with the reason: only the App API and the command line send it.
+            unmerge_people(ctx, op.reference, op.secondary_identifiers)
         case Alias():
             _alias(ctx, op)
         case WorkspaceActivity():

@@ -6,6 +6,7 @@
     │   └── NotAnIdentifier     email used as a reference in an id_only workspace
     ├── ConflictError           strict mode: an identifier belongs to someone else
     ├── MergeRefused            a merge cannot happen (reason)
+    ├── UnmergeRefused          a merge cannot be undone now (reason)
     ├── NotFound                a person, object or workspace does not exist
     ├── Unauthorized            missing or wrong credentials
     ├── SettingRefused          a workspace setting cannot change now (holders)
@@ -70,6 +71,10 @@ class MergeRefused(RosterError):
     def __init__(self, message: str, missing: bool = False) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+class UnmergeRefused(RosterError):
+    """No merge to undo, or an identifier of the secondary went elsewhere since (I6.4)."""
 
 
 class NotFound(RosterError):

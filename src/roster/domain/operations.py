@@ -129,6 +129,20 @@ class Merge:
 
 
 @dataclass(frozen=True)
+class Unmerge:
+    """Undo the latest merge into the person (docs/identity.md I6.4).
+
+    `secondary_identifiers` are the identifiers the merge record gave the secondary when the
+    caller read it, before the transaction: PostgreSQL writers lock what an operation names
+    before they start, and those identifiers are known only from the record. The engine checks
+    inside the transaction that the latest merge still wants no more than these. None: no
+    locks to check (one writer)."""
+
+    reference: Ref
+    secondary_identifiers: tuple[tuple[str, str], ...] | None = None
+
+
+@dataclass(frozen=True)
 class Alias:
     """Segment alias: merge previous into user, or link previous as an anonymous id (I6.6)."""
 
@@ -146,6 +160,7 @@ Operation = (
     | Suppress
     | Unsuppress
     | Merge
+    | Unmerge
     | Alias
     | IdentifyObject
     | DeleteObject
@@ -180,6 +195,10 @@ def named_identifiers(op: Operation) -> list[tuple[str, str]]:
             return _ref(op.reference)
         case Merge():
             return [*_ref(op.primary), *_ref(op.secondary)]
+        case Unmerge():
+            # The primary's reference, plus the secondary's identifiers as the caller read them
+            # from the merge record; the engine re-checks them under these locks.
+            return [*_ref(op.reference), *(op.secondary_identifiers or ())]
         case Alias():
             previous = [(kind, op.previous) for kind in ("id", "email", "anonymous_id")]
             return [*_ref(op.user), *previous]

@@ -26,19 +26,6 @@ class Person:
     def unsubscribed(self) -> bool:
         return self.attributes.get("unsubscribed") is True
 
-    def snapshot(self) -> dict[str, JSON]:
-        """A before-image, as kept in a merge record."""
-        return {
-            "pk": self.pk,
-            "cio_id": self.cio_id,
-            "id": self.id,
-            "email": self.email,
-            "attributes": dict(self.attributes),
-            "attribute_times": dict(self.attribute_times),
-            "created_in_roster_at": self.created_in_roster_at,
-            "updated_at": self.updated_at,
-        }
-
 
 @dataclass
 class Device:
@@ -74,6 +61,8 @@ class Activity:
     name: str | None = None
     data: dict[str, JSON] | None = None
     pk: int | None = None
+    # The merge that moved the entry to another person, or whose secondary it is about (I6.4).
+    merge_id: int | None = None
 
 
 @dataclass

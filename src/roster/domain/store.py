@@ -3,9 +3,13 @@ tests implement it in memory. All calls happen inside one request's savepoint.""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from roster.domain.people import Activity, Device, Event, Person
+
+if TYPE_CHECKING:  # merge_record -> operations; nothing at run time needs it here
+    from roster.domain.merge_record import MergeRecord
+    from roster.domain.operations import Relationship
 
 
 class Store(Protocol):
@@ -36,6 +40,7 @@ class Store(Protocol):
     def device(self, token: str) -> Device | None: ...
     def save_device(self, device: Device) -> None: ...
     def remove_device(self, token: str) -> None: ...
+    def devices_of(self, person_pk: int) -> list[Device]: ...
 
     # relationships
     def add_relationship(
@@ -50,6 +55,7 @@ class Store(Protocol):
         self, anonymous_id: str, object_type_id: str, object_id: str
     ) -> bool: ...
     def attach_anonymous_relationships(self, anonymous_id: str, person_pk: int) -> int: ...
+    def relationships_of(self, person_pk: int) -> list[Relationship]: ...
 
     # objects
     def object_attributes(self, object_type_id: str, object_id: str) -> dict[str, Any] | None: ...
@@ -59,8 +65,23 @@ class Store(Protocol):
     def remove_object(self, object_type_id: str, object_id: str) -> bool: ...
 
     # whole-person moves and removals
-    def move_belongings(self, from_pk: int, to_pk: int) -> dict[str, list[Any]]: ...
+    def move_belongings(self, from_pk: int, to_pk: int, merge_id: int) -> None:
+        """Events, activities, devices, anonymous ids and relationships go to `to_pk`; moved
+        events and activities are marked with the merge (unless an earlier one marked them)."""
+
     def remove_belongings(self, person_pk: int) -> None: ...
+
+    # merges (docs/identity.md I6.3, I6.4)
+    def add_merge(self, record: MergeRecord) -> int: ...
+    def latest_merge(self, primary_pk: int) -> MergeRecord | None:
+        """The newest merge into the person that is not undone yet."""
+
+    def restore_person(self, person: Person) -> None:
+        """Store a merged-away person again under its old pk (identifier rows apart)."""
+
+    def undo_merge(self, record: MergeRecord, now: float) -> None:
+        """Give the secondary back its events and activities (those of merges into it before,
+        too) and mark the merge undone."""
 
     # activity log
     def add_activity(self, activity: Activity) -> None: ...

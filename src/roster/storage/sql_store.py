@@ -8,6 +8,7 @@ from typing import Any
 
 from roster.domain.objects import merge_attributes
 from roster.domain.people import Activity, Device, Event, Person
+from roster.storage.merge_rows import MergeRows
 from roster.storage.statements import Cursor, dumps, loads, statement
 
 _COLUMNS = (
@@ -59,10 +60,6 @@ _ANONYMOUS_IDS = statement(
     "SELECT value FROM identifiers WHERE workspace_id = :ws AND person_pk = :pk "
     "AND kind = 'anonymous_id'"
 )
-_MOVE_ANONYMOUS_IDS = statement(
-    "UPDATE identifiers SET person_pk = :to_pk WHERE workspace_id = :ws AND person_pk = :from_pk "
-    "AND kind = 'anonymous_id'"
-)
 _EVENT_ID_SEEN = statement("SELECT 1 FROM events WHERE workspace_id = :ws AND event_id = :event_id")
 _INSERT_EVENT = statement(
     "INSERT INTO events (workspace_id, event_id, person_pk, anonymous_id, type, name, data, "
@@ -96,10 +93,6 @@ _INSERT_RELATIONSHIP = statement(
 _UPDATE_RELATIONSHIP = statement(
     f"UPDATE relationships SET attributes = :attributes WHERE {_RELATIONSHIP_KEY}",
     json=("attributes",),
-)
-_RELATIONSHIPS_OF = statement(
-    "SELECT object_type_id, object_id, attributes FROM relationships "
-    "WHERE workspace_id = :ws AND person_pk = :pk"
 )
 _DELETE_RELATIONSHIP = statement(f"DELETE FROM relationships WHERE {_RELATIONSHIP_KEY}")
 _ANONYMOUS_KEY = (
@@ -145,8 +138,8 @@ _DELETE_OBJECT_RELATIONSHIPS = (
     statement(f"DELETE FROM anonymous_relationships WHERE {_OBJECT_KEY}"),
 )
 _INSERT_ACTIVITY = statement(
-    "INSERT INTO activities (workspace_id, person_pk, cio_id, type, name, data, timestamp) "
-    "VALUES (:ws, :person_pk, :cio_id, :type, :name, :data, :timestamp)",
+    "INSERT INTO activities (workspace_id, person_pk, cio_id, type, name, data, timestamp, "
+    "merge_id) VALUES (:ws, :person_pk, :cio_id, :type, :name, :data, :timestamp, :merge_id)",
     json=("data",),
 )
 _ANY_SUPPRESSED = statement("SELECT 1 FROM suppressions WHERE workspace_id = :ws LIMIT 1")
@@ -155,8 +148,8 @@ _DELETE_SUPPRESSION = statement(
     "DELETE FROM suppressions WHERE workspace_id = :ws AND hash = :hash"
 )
 _INSERT_SUPPRESSION = statement(
-    "INSERT INTO suppressions (workspace_id, hash, group_hash, created_at) "
-    "VALUES (:ws, :hash, :group_hash, :now)"
+    "INSERT INTO suppressions (workspace_id, hash, group_hash, created_at, door) "
+    "VALUES (:ws, :hash, :group_hash, :now, :door)"
 )
 _SUPPRESSION_GROUP = statement(
     "SELECT group_hash FROM suppressions WHERE workspace_id = :ws AND hash = :hash"
@@ -209,7 +202,7 @@ def _fold(email: str | None) -> str | None:
     return email.strip().casefold() if email is not None else None
 
 
-class SqlStore:
+class SqlStore(MergeRows):
     """One workspace's people, read and written through the writer's connection.
 
     On PostgreSQL every person row read here is locked (FOR UPDATE) until the transaction ends,
@@ -220,6 +213,9 @@ class SqlStore:
         self.sql = cursor
         self.ws = workspace_id
         self.now = now
+        # The door of the request being applied, stamped on what it suppresses (the services
+        # set it: a transaction may group requests from several doors).
+        self.door: str | None = None
         self._any_suppressed: bool | None = None
         self._activities: list[dict[str, Any]] = []
         # People fetched ahead for this request, by identifier; None: known to be nobody's.
@@ -462,33 +458,10 @@ class SqlStore:
 
     # -- whole-person moves and removals -----------------------------------------------------------
 
-    def _keys(self, table: str, person_pk: int) -> list[Any]:
-        return [row[0] for row in self.sql.all(_OWNED[table][0], {"ws": self.ws, "pk": person_pk})]
-
-    def move_belongings(self, from_pk: int, to_pk: int) -> dict[str, list[Any]]:
-        self.flush()
-        moved: dict[str, list[Any]] = {
-            "events": self._keys("events", from_pk),
-            "anonymous_ids": self.anonymous_ids_of(from_pk),
-            "devices": self._keys("devices", from_pk),
-            "activities": self._keys("activities", from_pk),
-        }
-        move = {"ws": self.ws, "from_pk": from_pk, "to_pk": to_pk}
-        for table in ("events", "devices", "activities"):
-            self.sql.run(_OWNED[table][1], move)
-        self.sql.run(_MOVE_ANONYMOUS_IDS, move)
-        moving = self.sql.all(_RELATIONSHIPS_OF, {"ws": self.ws, "pk": from_pk})
-        for type_id, object_id, attributes in moving:
-            self.add_relationship(to_pk, type_id, object_id, loads(attributes))
-        self.sql.run(_OWNED["relationships"][2], {"ws": self.ws, "pk": from_pk})
-        moved["relationships"] = [
-            {"object_type_id": type_id, "object_id": object_id} for type_id, object_id, _ in moving
-        ]
-        return moved
-
     def remove_belongings(self, person_pk: int) -> None:
         self._gone(person_pk)
         self.flush()
+        self.remove_merges_into(person_pk)
         for table in ("events", "devices", "relationships", "activities", "identifiers"):
             self.sql.run(_OWNED[table][2], {"ws": self.ws, "pk": person_pk})
 
@@ -506,6 +479,7 @@ class SqlStore:
                 "name": activity.name,
                 "data": dumps(activity.data) if activity.data is not None else None,
                 "timestamp": activity.timestamp,
+                "merge_id": activity.merge_id,
             }
         )
 
@@ -536,7 +510,13 @@ class SqlStore:
             self.sql.run(_DELETE_SUPPRESSION, {"ws": self.ws, "hash": hash_})
             self.sql.run(
                 _INSERT_SUPPRESSION,
-                {"ws": self.ws, "hash": hash_, "group_hash": hashes[0], "now": self.now},
+                {
+                    "ws": self.ws,
+                    "hash": hash_,
+                    "group_hash": hashes[0],
+                    "now": self.now,
+                    "door": self.door,
+                },
             )
         self._any_suppressed = True
 
