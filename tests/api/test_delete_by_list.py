@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roster.services.system import System
 from tests.api.calls import activities, assert_error, customer, footprint, rows
@@ -194,3 +196,38 @@ def test_a_body_past_the_size_cap_is_a_400(client, app_key):
 def test_delete_by_list_needs_the_app_key(client, track):
     assert_error(client.post(URL, json={"ids": ["a"]}), 401)
     assert_error(client.post(URL, json={"ids": ["a"]}, headers=track), 401)
+
+
+ODD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+ODD_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | ODD_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ODD_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ids=st.lists(ODD_JSON, max_size=20) | ODD_JSON,
+    id_type=st.sampled_from(["id", "email", "cio_id"]) | ODD_JSON,
+)
+def test_odd_lists_are_never_a_5xx_and_delete_only_whom_they_name(
+    client, track, app_key, ids, id_type
+):
+    _person(client, track, app_key, "bystander")
+    answer = client.post(URL, json={"ids": ids, "id_type": id_type}, headers=app_key)
+    assert answer.status_code in (200, 400), answer.text
+    if answer.status_code == 400:
+        assert_error(answer, 400)
+    else:
+        summary = answer.json()
+        assert summary["deleted"] + summary["not_found"] + len(summary["refused"]) == len(ids)
+    assert customer(client, app_key, "bystander") is not None

@@ -7,9 +7,12 @@ import base64
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roster.services.system import System
 from tests.api.calls import assert_error, basic, bearer, customer, entity, footprint
@@ -344,3 +347,48 @@ def test_an_unsuppress_body_that_is_not_a_json_object_is_a_400(client, app_key, 
         headers={**app_key, "content-type": "application/json"},
     )
     assert_error(answer, 400)
+
+
+# -- generated odd input ---------------------------------------------------------------------------
+
+ODD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+ODD_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | ODD_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ODD_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+ODD = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@ODD
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["id", "email", "cio_id", "start", "limit", "x"]), ODD_TEXT
+    ),
+    body=st.dictionaries(st.sampled_from(["id", "email", "cio_id", "hash"]), ODD_JSON) | ODD_JSON,
+    path=ODD_TEXT,
+)
+def test_odd_input_to_any_suppression_call_is_never_a_5xx_and_frees_nothing_it_should_not(
+    client, track, app_key, params, body, path
+):
+    _suppress_v1(client, track, "kept-suppressed")
+    answers = [
+        client.get(LIST, params=params, headers=app_key),
+        client.get(f"{LIST}/check", params=params, headers=app_key),
+        client.post(f"{LIST}/unsuppress", json=body, headers=app_key),
+        client.delete(f"{LIST}/{quote(path, safe='')}", headers=app_key),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, answer.text
+        if answer.status_code >= 400:
+            assert_error(answer, answer.status_code)
+    freed = answers[2].status_code == 200 and body == {"id": "kept-suppressed"}
+    assert _check(client, app_key, id="kept-suppressed")["suppressed"] is not freed
