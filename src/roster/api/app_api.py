@@ -16,6 +16,7 @@ from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge
 from roster.domain.people import Activity, Person
+from roster.services.hygiene import Hygiene
 from roster.services.ingestion import Message
 from roster.services.lookups import PersonView
 
@@ -192,3 +193,19 @@ async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     op = Merge(merge_side(body, "primary", mode), merge_side(body, "secondary", mode))
     await system.ingestion.one(workspace_id, Message(op, "merge"), "app", strict=True)
     return JsonAnswer({})
+
+
+@router.post("/v1/customers/{ref}/unmerge", summary="Undo the latest merge into a person")
+async def unmerge(
+    request: Request, ref: str, id_type: str = "id", workspace_id: int = Workspace
+) -> JsonAnswer:
+    """docs/identity.md I6.4: 404 for an unknown person, 409 with the reason when there is no
+    merge to undo or an identifier of the secondary has gone to someone else since."""
+    system = system_of(request)
+    mode = system.workspaces.mode(workspace_id)
+    reference = _reference(segment(ref), id_type, mode)
+    hygiene = Hygiene(system.ingestion, system.lookups, system.database)
+    both = await hygiene.unmerge(workspace_id, reference, mode)
+    return JsonAnswer(
+        {"primary": identifiers_of(both.primary), "secondary": identifiers_of(both.secondary)}
+    )

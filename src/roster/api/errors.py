@@ -30,6 +30,7 @@ from roster.domain.errors import (
     SettingRefused,
     Unauthorized,
     Unavailable,
+    UnmergeRefused,
 )
 
 log = logging.getLogger("roster.api")
@@ -66,7 +67,7 @@ def _status(error: RosterError, door: str) -> int:
             return 401
         case Unavailable():
             return 503
-        case ConflictError() | SettingRefused():
+        case ConflictError() | SettingRefused() | UnmergeRefused():
             return 409
         case NotFound():
             return 404
@@ -86,6 +87,8 @@ def _code(error: RosterError) -> str:
             return "not_found"
         case MergeRefused():
             return "merge_refused"
+        case UnmergeRefused():
+            return "unmerge_refused"
         case SettingRefused():
             return "setting_refused"
         case InvalidInput():

@@ -3,14 +3,22 @@ line: both go through the writer like every other operation."""
 
 from __future__ import annotations
 
-from roster.domain.errors import NotFound
+from dataclasses import dataclass
+
 from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.merge_record import MergeRecord
 from roster.domain.operations import Merge, Ref, Unmerge
+from roster.domain.people import Person
 from roster.services.ingestion import Ingestion, Message
 from roster.services.lookups import Lookups
 from roster.storage.database import Database
 from roster.storage.merge_rows import read_merge
+
+
+@dataclass(frozen=True)
+class Unmerged:
+    primary: Person
+    secondary: Person
 
 
 class Hygiene:
@@ -19,39 +27,38 @@ class Hygiene:
         self.lookups = lookups
         self.database = database
 
-    def latest_merge(self, workspace_id: int, ref: Reference) -> MergeRecord | None:
-        """The merge an unmerge of `ref` would undo now; NotFound for an unknown person."""
-        person = self.lookups.get(workspace_id, ref)
-        assert person.pk is not None
-        return read_merge(self.database.reader, workspace_id, primary_pk=person.pk)
-
-    def merge_record(self, workspace_id: int, merge_id: int) -> MergeRecord:
-        found = read_merge(self.database.reader, workspace_id, merge_id=merge_id)
-        if found is None:
-            raise NotFound(f"no merge {merge_id}")
-        return found
-
-    def _unmerge_op(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerge:
+    def _prepare(
+        self, workspace_id: int, ref: Reference, mode: IdentifierMode
+    ) -> tuple[Unmerge, MergeRecord | None, Person]:
         # Read before the transaction so that the writer can lock the secondary's identifiers
         # too (PostgreSQL); the engine re-checks the record under those locks.
-        record = self.latest_merge(workspace_id, ref)
+        person = self.lookups.get(workspace_id, ref)
+        assert person.pk is not None
+        record = read_merge(self.database.reader, workspace_id, primary_pk=person.pk)
         wanted = record.identifiers(mode is IdentifierMode.EMAIL_OR_ID) if record else []
-        return Unmerge(ref, tuple(wanted))
+        return Unmerge(ref, tuple(wanted)), record, person
 
-    async def unmerge(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> str:
-        """Undo the latest merge into the person; returns the secondary's cio_id."""
-        op = self._unmerge_op(workspace_id, ref, mode)
+    def _both(self, workspace_id: int, primary: Person, secondary_cio: str | None) -> Unmerged:
+        assert secondary_cio is not None
+        find = self.lookups.get
+        return Unmerged(
+            primary=find(workspace_id, Reference("cio_id", primary.cio_id)),
+            secondary=find(workspace_id, Reference("cio_id", secondary_cio)),
+        )
+
+    async def unmerge(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerged:
+        """Undo the latest merge into the person (I6.4); both people as they are now."""
+        op, _, primary = self._prepare(workspace_id, ref, mode)
         outcome = await self.ingestion.one(workspace_id, Message(op, "unmerge"), "app", True)
-        assert outcome.cio_id is not None
-        return outcome.cio_id
+        return self._both(workspace_id, primary, outcome.cio_id)
 
-    def unmerge_sync(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> str:
-        op = self._unmerge_op(workspace_id, ref, mode)
+    def unmerge_sync(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerged:
+        op, _, primary = self._prepare(workspace_id, ref, mode)
         (outcome,) = self.ingestion.apply_sync(
             workspace_id, [Message(op, "unmerge")], "cli", strict=True
         )
-        assert not isinstance(outcome, Exception) and outcome.cio_id is not None
-        return outcome.cio_id
+        assert not isinstance(outcome, Exception)
+        return self._both(workspace_id, primary, outcome.cio_id)
 
     def merge_sync(self, workspace_id: int, primary: Ref, secondary: Ref) -> str:
         """Merge through the writer, answering why when it cannot (I6.1); the primary's cio_id."""
