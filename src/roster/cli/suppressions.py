@@ -83,6 +83,9 @@ def list_(
     if as_json:
         sys.stdout.write(json.dumps({"suppressions": entries}) + "\n")
         return
+    if not entries:
+        out.print(f"The suppression list of '{name}' is empty.")
+        return
     table = Table(title=f"Suppression list of '{name}' ({len(entries)} entries)")
     table.add_column("suppressed at", no_wrap=True)
     table.add_column("door", no_wrap=True)
