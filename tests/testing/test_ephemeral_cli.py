@@ -12,6 +12,7 @@ import json
 import os
 import select
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -210,3 +211,25 @@ def test_sigterm_stops_it_and_stdin_from_dev_null_does_not(tmp_path: Path) -> No
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=STOP_TIMEOUT) == 0
         assert list(tmp_path.iterdir()) == []
+
+
+def test_a_port_in_use_is_refused_with_a_message_and_nothing_left(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(ROSTER), "serve", "--ephemeral", "--port", str(port)],
+            env=environment(tmp_path),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "--port" in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,7 @@ import threading
 from types import FrameType
 
 from roster import logs
-from roster.testing.ephemeral import EphemeralRoster
+from roster.testing.ephemeral import CannotListen, EphemeralRoster
 
 
 def stdin_is_watched() -> bool:
@@ -53,7 +53,14 @@ def run(host: str, port: int, tls: bool, log_level: str) -> None:
     }
     server = EphemeralRoster(host=host, port=port, tls=tls)
     try:
-        server.start()
+        try:
+            server.start()
+        except CannotListen as error:
+            sys.stderr.write(
+                f"error: {error.strerror}\nGive another --host or --port (without --port, roster "
+                "picks a free one).\n"
+            )
+            raise SystemExit(2) from None
         sys.stdout.write(json.dumps(server.announcement()) + "\n")
         sys.stdout.flush()
         if stdin_is_watched():

@@ -85,7 +85,9 @@ class EphemeralRoster:
 
     @property
     def _url_host(self) -> str:
-        return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if self.host in ("0.0.0.0", "::", ""):
+            return "127.0.0.1"
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     def new_workspace(self, **settings: Any) -> dict[str, Any]:
         """Another empty workspace, straight through the service (no HTTP round trip): its
@@ -142,7 +144,7 @@ class EphemeralRoster:
         self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self.parent))
         cert = key = None
         if self.tls:
-            cert, key = self_signed(self.folder / "tls", self._url_host)
+            cert, key = self_signed(self.folder / "tls", self._url_host.strip("[]"))
             self.ca_bundle = cert
         # Bound before the server starts: the port is known (and ours) before anything listens.
         main = _bind(self.host, self.requested_port)
@@ -235,14 +237,20 @@ class EphemeralRoster:
         return self._context
 
 
+class CannotListen(OSError):
+    """The address to listen on is taken or not this machine's."""
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     bound = socket.socket(family, socket.SOCK_STREAM)
     bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         bound.bind((host, port))
-    except OSError:
+    except OSError as error:
         bound.close()
-        raise
+        raise CannotListen(
+            error.errno, f"cannot listen on {host}:{port}: {error.strerror}"
+        ) from error
     bound.set_inheritable(True)
     return bound
