@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from roster.domain.errors import InvalidInput, Unavailable
+
+try:
+    import psycopg
+except ImportError:  # installed without the `postgres` extra: SQLite only
+    psycopg = None  # type: ignore[assignment]
+
+DATABASE_URLS = "sqlite:///PATH or postgresql://USER@HOST/DB"
 
 # Seconds a client is told to wait (Retry-After) before sending again a call answered 503 because
 # the database was away. The writer tries to reconnect at least this often, so a call sent again
@@ -42,7 +49,7 @@ def unreachable(error: BaseException) -> bool:
         sqlite_code = getattr(current, "sqlite_errorcode", None)
         if sqlite_code is not None:
             return sqlite_code & 0xFF in _SQLITE_AWAY
-        if isinstance(current, psycopg.Error):
+        if psycopg is not None and isinstance(current, psycopg.Error):
             state = current.sqlstate
             if state is None:  # no SQLSTATE: the connection itself failed or closed
                 return isinstance(current, psycopg.OperationalError | psycopg.InterfaceError)
@@ -80,17 +87,34 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def hide_password(url: str) -> str:
+    """The URL as it may be shown in a message or a log: any password replaced by ***. A regular
+    expression, not SQLAlchemy's parser, so that it works on URLs that parser refuses too."""
+    return re.sub(r"^([^:/]+://[^:@/]*):[^/]*@", r"\1:***@", url)
+
+
 def engine_url(url: str) -> sa.URL:
     """Accept the URLs people write (postgresql://, postgres://) and pick psycopg 3."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    parsed = sa.make_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise InvalidInput(
+            f"'{hide_password(url)}' is not a database URL: write it as {DATABASE_URLS}",
+            field="database_url",
+        ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise InvalidInput(
-            f"unsupported database '{parsed.get_backend_name()}': use sqlite:///PATH "
-            "or postgresql://USER@HOST/DB",
+            f"unsupported database '{parsed.get_backend_name()}': use {DATABASE_URLS}",
+            field="database_url",
+        )
+    if parsed.get_backend_name() == "postgresql" and psycopg is None:
+        raise InvalidInput(
+            "PostgreSQL needs its driver, psycopg, which is not installed: "
+            "pip install 'roster[postgres]' (or use sqlite:///PATH)",
             field="database_url",
         )
     return parsed

@@ -54,13 +54,18 @@ def roster_environment(data_dir: Path) -> dict[str, str]:
 
 
 def run_roster(
-    *args: str, data_dir: Path, timeout: float = 60.0
+    *args: str,
+    data_dir: Path,
+    timeout: float = 60.0,
+    extra_env: dict[str, str] | None = None,
+    roster: Path = ROSTER,
 ) -> subprocess.CompletedProcess[str]:
-    """One `roster ...` command to completion (not checked: the caller looks at returncode)."""
+    """One `roster ...` command to completion (not checked: the caller looks at returncode).
+    `roster` is the command of another installation (the packaging test's venv)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [str(ROSTER), *args],
-        env=roster_environment(data_dir),
+        [str(roster), *args],
+        env={**roster_environment(data_dir), **(extra_env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -189,8 +194,11 @@ class RunningRoster:
         tls: bool = False,
         workers: int | None = None,
         extra_env: dict[str, str] | None = None,
+        roster: Path = ROSTER,
     ) -> None:
-        """Without `credentials`, a new workspace is created first."""
+        """Without `credentials`, a new workspace is created first. `roster` is the command of
+        another installation (the packaging test's venv)."""
+        self.roster = roster
         self.database_url = database_url
         self.data_dir = data_dir
         self.tls = tls
@@ -288,7 +296,8 @@ class RunningRoster:
 
     def _command(self) -> list[str]:
         command = [
-            str(ROSTER), "serve", "--database-url", self.database_url, "--port", str(self.port),
+            str(self.roster), "serve",
+            "--database-url", self.database_url, "--port", str(self.port),
         ]  # fmt: skip
         if self.tls:
             command.append("--tls-self-signed")
