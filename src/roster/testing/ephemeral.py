@@ -180,6 +180,7 @@ class EphemeralRoster:
             config = uvicorn.Config(
                 app,
                 log_config=None,
+                ws="none",  # roster has no websocket route: no websockets library to import
                 # One lifespan for the app: the second listener serves the same running app.
                 lifespan="on" if index == 0 else "off",
                 ssl_certfile=str(cert) if secure and cert else None,
