@@ -22,6 +22,7 @@ DATA_TABLES = (
     "anonymous_relationships",
     "activities",
     "suppressions",
+    "merges",
 )
 
 

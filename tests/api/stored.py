@@ -18,6 +18,7 @@ DATA_TABLES = (
     "anonymous_relationships",
     "activities",
     "suppressions",
+    "merges",
 )
 
 
