@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from roster import logs
+from roster.cli import startup
 from roster.domain.errors import RosterError
 from roster.domain.identifiers import IdentifierMode
 from roster.services.system import System
@@ -41,14 +42,11 @@ def _settings(database_url: str | None, **overrides: Any) -> Settings:
     values = {key: value for key, value in overrides.items() if value is not None}
     if database_url:
         values["database_url"] = database_url
-    return Settings(**values)
+    return startup.settings(**values)
 
 
 def _fail(message: str, hint: str | None = None) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    if hint:
-        err.print(hint)
-    raise typer.Exit(2)
+    startup.fail(message, hint)
 
 
 def _open(settings: Settings) -> System:
@@ -63,11 +61,7 @@ def _open(settings: Settings) -> System:
         _fail(error.message)
         raise
     except Exception as error:
-        _fail(
-            f"cannot open the database {settings.database_url}: {error}",
-            "Check --database-url / ROSTER_DATABASE_URL, and that the server is running.",
-        )
-        raise
+        startup.open_failure(settings.database_url, error)
 
 
 def _ensure_demo(system: System, settings: Settings) -> dict[str, Any]:
@@ -111,8 +105,21 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Create a 'demo' workspace on first start.")
     ] = False,
+    ephemeral: Annotated[
+        bool,
+        typer.Option(
+            "--ephemeral",
+            help="A throw-away server for tests: temporary database, free port, one workspace, "
+            "one JSON line on stdout; gone on SIGTERM or end of stdin (docs/testing.md).",
+        ),
+    ] = False,
 ) -> None:
     """Apply migrations and serve the APIs; stops cleanly on Ctrl-C or SIGTERM."""
+    if ephemeral:
+        from roster.cli.ephemeral import run as run_ephemeral
+
+        run_ephemeral(host or "127.0.0.1", port or 0, tls_self_signed, _settings(None).log_level)
+        return
     import uvicorn
 
     settings = _settings(
@@ -124,15 +131,7 @@ def serve(
         tls_key=tls_key,
         tls_self_signed=tls_self_signed or None,
     )
-    if settings.workers < 1:
-        _fail("--workers must be at least 1")
-    if settings.workers > 1 and settings.is_sqlite:
-        _fail(
-            "--workers above 1 needs PostgreSQL: SQLite has a single writer.",
-            "Use --database-url postgresql://USER@HOST/DB, or run one worker.",
-        )
-    if (settings.tls_cert is None) != (settings.tls_key is None):
-        _fail("--tls-cert and --tls-key go together")
+    startup.check_serve(settings)
     logs.configure(settings.log_level, settings.log_format)
     system = _open(settings)
     try:
@@ -306,6 +305,18 @@ def workspaces_list(
             *(str(row[column]) for column in ("workspace_id", "name", "identifier_mode", "site_id"))
         )
     out.print(table)
+
+
+# Command groups with modules of their own register here, once app and the helpers they share
+# exist.
+from roster.cli import delete as _delete  # noqa: E402
+from roster.cli import people as _people  # noqa: E402
+from roster.cli import suppressions as _suppressions  # noqa: E402
+
+app.add_typer(_suppressions.app, name="suppressions")
+app.command("delete")(_delete.delete)
+app.command("merge")(_people.merge)
+app.command("unmerge")(_people.unmerge)
 
 
 def main() -> None:
