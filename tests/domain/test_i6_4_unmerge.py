@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roster.domain.errors import NotFound, UnmergeRefused
 from roster.domain.identifiers import IdentifierMode, Reference
@@ -286,3 +289,69 @@ def test_i6_4_deleting_the_primary_deletes_its_merge_records_too(world: World) -
     world.apply(delete(EMAIL_OR_ID, ADA.id))
 
     assert world.merge(record.pk) is None
+
+
+# -- the property: merge then unmerge restores both, but what the primary set in between --------
+
+NAMES = ["plan", "seats", "country", "unsubscribed", "tags"]
+VALUES: list[Any] = ["a", "b", "", 0, 7, True, False, ["x"], {"k": 1}]
+people_attributes = st.dictionaries(st.sampled_from(NAMES), st.sampled_from(VALUES), max_size=4)
+
+
+# make_world gives a fresh workspace per example: the fixture itself holds no state.
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    ada_attributes=people_attributes,
+    grace_attributes=people_attributes,
+    grace_has_email=st.booleans(),
+    ada_has_email=st.booleans(),
+    set_after=people_attributes,
+)
+def test_i6_4_merge_then_unmerge_restores_both_people_except_what_the_primary_set_since(
+    make_world: Callable[[], World],
+    ada_attributes: dict[str, Any],
+    grace_attributes: dict[str, Any],
+    grace_has_email: bool,
+    ada_has_email: bool,
+    set_after: dict[str, Any],
+) -> None:
+    world = make_world()
+    ada_body = {**ada_attributes, **({"email": ADA.email} if ada_has_email else {})}
+    grace_body = {**grace_attributes, **({"email": GRACE.email} if grace_has_email else {})}
+    world.apply(identify(EMAIL_OR_ID, ADA.id, **ada_body))
+    world.set_time(START + HOUR)
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, anonymous_id=GRACE.anonymous_id, **grace_body))
+    world.apply(event(EMAIL_OR_ID, GRACE.id, "grace_event"))
+    ada, grace = person(world, "id", ADA.id), person(world, "id", GRACE.id)
+    grace_had = _state(world, grace)
+    world.set_time(START + 2 * HOUR)
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    world.set_time(START + 3 * HOUR)
+    if set_after:
+        world.apply(identify(EMAIL_OR_ID, ADA.id, **set_after))
+    merged = person(world, "id", ADA.id)
+
+    world.set_time(START + 4 * HOUR)
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    assert _state(world, person(world, "id", GRACE.id)) == grace_had
+    now = person(world, "id", ADA.id)
+    since = {name for name in set_after if merged.attribute_times.get(name) == START + 3 * HOUR}
+    expected = {k: v for k, v in ada.attributes.items() if k not in since}
+    expected.update({k: merged.attributes[k] for k in since if k in merged.attributes})
+    assert now.attributes == expected
+    for name in since:
+        assert now.attribute_times[name] == START + 3 * HOUR
+    for name in set(ada.attribute_times) - since:
+        assert now.attribute_times[name] == ada.attribute_times[name]
+    assert (now.id, now.email, now.created_in_roster_at) == (
+        ada.id,
+        ada.email,
+        ada.created_in_roster_at,
+    )
