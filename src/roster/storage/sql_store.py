@@ -158,23 +158,10 @@ _DELETE_SUPPRESSION_GROUP = statement(
     "DELETE FROM suppressions WHERE workspace_id = :ws AND group_hash = :group_hash"
 )
 
-# What a person owns, by table: select its keys, move them to another person, delete them.
-_OWNED = {
-    table: (
-        statement(f"SELECT {key} FROM {table} WHERE workspace_id = :ws AND person_pk = :pk"),
-        statement(
-            f"UPDATE {table} SET person_pk = :to_pk "
-            "WHERE workspace_id = :ws AND person_pk = :from_pk"
-        ),
-        statement(f"DELETE FROM {table} WHERE workspace_id = :ws AND person_pk = :pk"),
-    )
-    for table, key in (
-        ("events", "pk"),
-        ("devices", "token"),
-        ("activities", "pk"),
-        ("relationships", "object_id"),
-        ("identifiers", "value"),
-    )
+# What a person owns, by table: deleted with them (merges move it: storage/merge_rows.py).
+_DELETE_OWNED = {
+    table: statement(f"DELETE FROM {table} WHERE workspace_id = :ws AND person_pk = :pk")
+    for table in ("events", "devices", "activities", "relationships", "identifiers")
 }
 
 
@@ -298,7 +285,7 @@ class SqlStore(MergeRows):
     def remove_person(self, person: Person) -> None:
         if person.pk is not None:
             self._gone(person.pk)
-        self.sql.run(_OWNED["identifiers"][2], {"ws": self.ws, "pk": person.pk})
+        self.sql.run(_DELETE_OWNED["identifiers"], {"ws": self.ws, "pk": person.pk})
         self.sql.run(_DELETE_PERSON, {"ws": self.ws, "pk": person.pk})
 
     def cio_id_taken(self, cio_id: str) -> bool:
@@ -463,7 +450,7 @@ class SqlStore(MergeRows):
         self.flush()
         self.remove_merges_into(person_pk)
         for table in ("events", "devices", "relationships", "activities", "identifiers"):
-            self.sql.run(_OWNED[table][2], {"ws": self.ws, "pk": person_pk})
+            self.sql.run(_DELETE_OWNED[table], {"ws": self.ws, "pk": person_pk})
 
     # -- activity log ------------------------------------------------------------------------------
 
