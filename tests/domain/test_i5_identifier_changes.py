@@ -402,14 +402,28 @@ def test_i5_each_identifier_of_one_call_is_judged_on_its_own(world: World) -> No
     world.apply(identify(EMAIL_OR_ID, "third-1"))
     ada_cio, grace_cio = person(world, "id", ADA.id).cio_id, person(world, "id", GRACE.id).cio_id
 
-    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), id=ADA.id, email="ada@two.example"))
-    world.apply(identify(EMAIL_OR_ID, ADA.id, id="ada-2", email="ada@three.example"))
-    world.apply(identify(EMAIL_OR_ID, cio(grace_cio), id="third-1", email="grace@two.example"))
-    world.apply(identify(EMAIL_OR_ID, cio(grace_cio), id=None, email="grace@three.example"))
+    steps = [
+        (
+            identify(EMAIL_OR_ID, cio(ada_cio), id=ADA.id, email="ada@two.example"),
+            "ada@two.example",
+        ),
+        (identify(EMAIL_OR_ID, ADA.id, id="ada-2", email="ada@three.example"), "ada@three.example"),
+        (
+            identify(EMAIL_OR_ID, cio(grace_cio), id="third-1", email="g@two.example"),
+            "g@two.example",
+        ),
+        (
+            identify(EMAIL_OR_ID, cio(grace_cio), id=None, email="g@three.example"),
+            "g@three.example",
+        ),
+    ]
+    for call, email in steps:
+        outcome = world.apply(call)
+        assert person(world, "cio_id", outcome.cio_id or "").email == email
 
     assert identifiers_of(world) == [
         (ADA.id, "ada@three.example"),
-        (None, "grace@three.example"),
+        (None, "g@three.example"),
         ("third-1", None),
     ]
 
@@ -422,3 +436,21 @@ def test_i4_9_a_stored_email_in_another_case_is_still_the_same_email(world: Worl
 
     assert identifiers_of(world) == [(ADA.id, "ada@example.COM")]
     assert (failures(world, ada_cio), outcome.conflicts) == ([], [])
+
+
+def test_i5_4_an_email_in_capitals_is_set_changed_and_removed_by_its_folded_form(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, MARGARET.id))
+    cio_id = person(world, "id", MARGARET.id).cio_id
+
+    world.apply(identify(EMAIL_OR_ID, "Margaret@Example.COM", id=MARGARET.id))  # I3.3 assigns it
+    assert person(world, "email", "margaret@example.com").cio_id == cio_id
+
+    world.apply(identify(EMAIL_OR_ID, cio(cio_id), email="Maggie@Example.COM"))
+    assert person(world, "email", "maggie@example.com").cio_id == cio_id
+    assert world.person("email", "margaret@example.com") is None
+
+    world.apply(identify(EMAIL_OR_ID, cio(cio_id), email=None))
+    world.apply(identify(EMAIL_OR_ID, "maggie@example.com", plan="new"))
+    assert identifiers_of(world) == [(MARGARET.id, None), (None, "maggie@example.com")]

@@ -694,3 +694,17 @@ def test_i6_5_of_two_people_created_in_the_same_second_the_first_created_is_prim
 
     [ada] = world.people()
     assert (ada.cio_id, ada.attributes) == (lead.cio_id, {"plan": "lead"})
+
+
+def test_i6_5_a_call_through_a_cio_reference_merges_nobody(world: World) -> None:
+    # The cio_ reference names the one person the call is about (I3.1); merging it into the
+    # older person first would leave the call addressing a person who is gone.
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, ADA.email))
+    lead = person(world, "email", ADA.email)
+
+    outcome = world.apply(identify(EMAIL_OR_ID, cio(lead.cio_id), id=ADA.id, email=ADA.email))
+
+    assert identifiers_of(world) == [(ADA.id, None), (None, ADA.email)]
+    assert [(c.kind, c.wanted_by) for c in outcome.conflicts] == [("id", lead.cio_id)]
+    assert of_type(world.activities(lead.cio_id), "profile_merge") == []

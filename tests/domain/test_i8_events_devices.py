@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from roster.domain.errors import InvalidInput, LimitExceeded
-from roster.domain.identifiers import IdentifierMode
+from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.limits import check_device_platform, check_device_token, check_event
+from roster.domain.operations import WorkspaceActivity
 from tests.domain.builders import (
     EMAIL_OR_ID,
     add_device,
@@ -278,3 +279,50 @@ def test_i8_2_a_replayed_event_does_not_bring_back_a_deleted_email_person(world:
     world.apply(event(EMAIL_OR_ID, ADA.email, "ordered", event_id="order-1"))
 
     assert identifiers_of(world) == [(None, GRACE.email)]
+
+
+def test_i8_1_a_call_that_can_address_nobody_says_why(world: World) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, anonymous_id=ADA.anonymous_id))
+
+    outcomes = [
+        world.apply(delete(EMAIL_OR_ID, "undefined")),
+        world.apply(add_device(EMAIL_OR_ID, "null", GRACE.device)),
+        world.apply(add_device(EMAIL_OR_ID, Reference("anonymous_id", "anon-new"), GRACE.device)),
+        world.apply(delete(EMAIL_OR_ID, GRACE.id)),
+    ]
+
+    assert [[n.reason for n in outcome.notes] for outcome in outcomes] == [
+        [
+            "reference 'undefined' was ignored: it is a blocked placeholder value",
+            "no usable reference: nothing was changed",
+        ],
+        [
+            "reference 'null' was ignored: it is a blocked placeholder value",
+            "no usable reference: nothing was changed",
+        ],
+        ["no person has anonymous_id 'anon-new': nothing was changed"],
+        [f"no person has id '{GRACE.id}': nothing was changed"],
+    ]
+    assert identifiers_of(world) == [(ADA.id, None)]
+    assert world.devices(person(world, "id", ADA.id).cio_id) == []
+
+
+def test_i8_a_workspace_activity_is_logged_for_the_workspace_not_for_a_person(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.set_time(START + 60)
+
+    outcome = world.apply(WorkspaceActivity("delivery_metric", "opened", {"delivery_id": "d-1"}))
+
+    # the workspace's own entries are the ones with neither a person nor a cio_id
+    [entry] = world.activities(None)  # type: ignore[arg-type]
+    assert (entry.type, entry.name, entry.data, entry.timestamp) == (
+        "delivery_metric",
+        "opened",
+        {"delivery_id": "d-1"},
+        START + 60,
+    )
+    assert (entry.person_pk, entry.cio_id, outcome.cio_id) == (None, None, None)
+    ada_cio = person(world, "id", ADA.id).cio_id
+    assert of_type(world.activities(ada_cio), "delivery_metric") == []
