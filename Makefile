@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench clean help
+.PHONY: run test lint typecheck unit examples bench clean help
 
 help:
 	@echo "make run    create the venv, install, start roster on SQLite with a demo workspace"
@@ -22,8 +22,8 @@ run: $(STAMP)
 	$(BIN)/roster serve --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -32,7 +32,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -p no:cacheprovider --cov=roster --cov-report=term:skip-covered
 
-test: lint typecheck unit
+test: lint typecheck unit examples
+
+# The example app's suite (examples/signup_app), run as its users run theirs: roster's pytest
+# plugin and nothing else, two xdist workers (docs/testing.md).
+examples: $(STAMP)
+	cd examples/signup_app && $(abspath $(BIN))/pytest -n 2
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
