@@ -4,12 +4,13 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit examples bench clean help
+.PHONY: run test lint typecheck unit examples bench mutate clean help
 
 help:
 	@echo "make run    create the venv, install, start roster on SQLite with a demo workspace"
 	@echo "make test   lint, type-check and run every test (SQLite and PostgreSQL)"
 	@echo "make bench  measure ingestion against the baselines (docs/benchmarks.md)"
+	@echo "make mutate plant bugs in the identity rules and count what the domain tests catch"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,19 @@ examples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Mutation testing of src/roster/domain against tests/domain ([tool.mutmut] in pyproject.toml;
+# CONTRIBUTING.md "Mutation testing"). Not part of `test`: it takes minutes, not seconds. Starts
+# afresh each time, so that the score never mixes results of older tests or code.
+MUTATE_JOBS ?= 2
+mutate: $(STAMP)
+	rm -rf mutants .mutmut-cache
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS)
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	  tested = s['total'] - s['skipped']; caught = s['killed'] + s['timeout']; \
+	  print(f'mutation score: {caught}/{tested} = {100 * caught / tested:.1f}%')"
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .roster roster.db roster.db-wal roster.db-shm
