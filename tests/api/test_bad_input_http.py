@@ -1,8 +1,8 @@
 """Bad input through a real `roster serve` (SQLite, plain HTTP, httpx): every malformed, mistyped,
-over-limit or odd call gets a clear 4xx in Customer.io's shape (WIRE.md §1: "code", "message" and
-"meta") or the documented silent 200 with nothing written, and never a 5xx (customerio-python and
-customerio-node retry a 5xx). What was or was not written is checked through the App API and, where
-the App API cannot see it (nobody was created), by reading the database file."""
+over-limit or odd call gets a clear 4xx in Customer.io's shape (docs/api.md §1: "code", "message"
+and "meta") or the documented silent 200 with nothing written, and never a 5xx (customerio-python
+and customerio-node retry a 5xx). What was or was not written is checked through the App API and,
+where the App API cannot see it (nobody was created), by reading the database file."""
 
 from __future__ import annotations
 
