@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     noop_endpoint: bool = Field(
         False,
         description="Expose PUT /bench/noop/{id}: authenticates and parses like a Track call but "
-        "writes nothing. Used by `make bench` as the baseline.",
+        "writes nothing. `make bench` uses it to show what authentication and parsing cost.",
     )
 
     @property
