@@ -11,13 +11,15 @@ from hypothesis import strategies as st
 
 from roster.domain.errors import NotFound, UnmergeRefused
 from roster.domain.identifiers import IdentifierMode, Reference
-from roster.domain.operations import Unmerge
+from roster.domain.operations import ObjectKey, Relate, Related, Unmerge
 from roster.domain.people import Person
 from tests.domain.builders import (
     EMAIL_OR_ID,
+    ID_ONLY,
     add_device,
     cio,
     delete,
+    delete_device,
     event,
     identify,
     merge,
@@ -208,8 +210,9 @@ def test_i6_4_with_no_merge_to_undo_it_is_refused_and_nothing_changes(world: Wor
 
 
 def test_i6_4_an_unknown_person_is_not_found(world: World) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         world.apply(unmerge(EMAIL_OR_ID, "nobody-1"))
+    assert missing.value.message == "no person with id 'nobody-1'"
     with pytest.raises(NotFound):
         world.apply(unmerge(EMAIL_OR_ID, cio("ffffffffffff")))
 
@@ -289,6 +292,240 @@ def test_i6_4_deleting_the_primary_deletes_its_merge_records_too(world: World) -
     world.apply(delete(EMAIL_OR_ID, ADA.id))
 
     assert world.merge(record.pk) is None
+
+
+# -- what an unmerge reads from the merge, and what changed since ----------------------------------
+
+
+def test_i6_3_the_two_profile_merge_entries_name_the_merge_and_come_back_with_the_secondary(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, email=GRACE.email))
+    ada_cio, grace_cio = person(world, "id", ADA.id).cio_id, person(world, "id", GRACE.id).cio_id
+    world.set_time(START + HOUR)
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+
+    [ours] = of_type(world.activities(ada_cio), "profile_merge")
+    [theirs] = of_type(world.activities(grace_cio), "profile_merge")
+    assert ours.data is not None
+    merge_id = ours.data["merge_id"]
+    assert (ours.timestamp, ours.data) == (
+        START + HOUR,
+        {
+            "merge_id": merge_id,
+            "reason": "merge",
+            "secondary": {"cio_id": grace_cio, "id": GRACE.id, "email": GRACE.email},
+            "taken": ["email"],
+            "freed": [{"kind": "id", "value": GRACE.id}],
+        },
+    )
+    assert (theirs.timestamp, theirs.data) == (
+        START + HOUR,
+        {"merge_id": merge_id, "reason": "merge", "into": ada_cio},
+    )
+    record = world.merge(merge_id)
+    assert record is not None and record.merged_at == START + HOUR
+
+    world.set_time(START + 2 * HOUR)
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    # Grace's own entry is hers again, not a deleted person's remnant.
+    grace = person(world, "id", GRACE.id)
+    assert [a.person_pk for a in of_type(world.activities(grace_cio), "profile_merge")] == [
+        grace.pk
+    ]
+    assert person(world, "id", ADA.id).updated_at == START + 2 * HOUR
+
+
+def test_i6_4_the_primary_gets_back_its_own_creation_time_from_an_older_secondary(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, GRACE.id))
+    world.set_time(START + DAY)
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    assert person(world, "id", ADA.id).created_in_roster_at == int(START)
+
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    assert person(world, "id", ADA.id).created_in_roster_at == int(START + DAY)
+    assert person(world, "id", GRACE.id).created_in_roster_at == int(START)
+
+
+def test_i6_4_an_empty_value_the_primary_had_comes_back_with_its_time(world: World) -> None:
+    # The merge fills what is empty on the primary (I6.2): a subscription and an empty list
+    # it had go back as they were, not removed.
+    world.apply(identify(EMAIL_OR_ID, ADA.id, unsubscribed=False, tags=[]))
+    world.set_time(START + HOUR)
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, unsubscribed=True, tags=["vip"]))
+    ada_before = person(world, "id", ADA.id)
+    assert ada_before.attributes == {"unsubscribed": False, "tags": []}
+    world.set_time(START + 2 * HOUR)
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    assert person(world, "id", ADA.id).attributes == {"unsubscribed": True, "tags": ["vip"]}
+
+    world.set_time(START + 3 * HOUR)
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    ada = person(world, "id", ADA.id)
+    assert (ada.attributes, ada.attribute_times) == (
+        ada_before.attributes,
+        ada_before.attribute_times,
+    )
+
+
+def test_i6_4_an_email_in_capitals_goes_back_to_the_secondary_as_it_was_written(
+    world: World, any_mode: IdentifierMode
+) -> None:
+    written = "Grace.Hopper@Example.COM"
+    world.apply(identify(any_mode, ADA.id))
+    world.apply(identify(any_mode, GRACE.id, email=written))
+    world.apply(merge(any_mode, ("id", ADA.id), ("id", GRACE.id)))
+    assert person(world, "id", ADA.id).email == written  # taken in the merge
+
+    world.apply(unmerge(any_mode, ADA.id))
+
+    assert person(world, "id", ADA.id).email is None
+    assert person(world, "id", GRACE.id).email == written
+    assert person(world, "email", written.lower()).id == GRACE.id
+
+
+def test_i6_4_an_identifier_the_primary_changed_since_stays_and_the_others_go_back(
+    world: World,
+) -> None:
+    # Ada has neither identifier (I5.6), so the merge gives her both of Grace's; she then
+    # changes the id. The email goes back to Grace; the id Ada has now stays hers.
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    ada_cio = person(world, "id", ADA.id).cio_id
+    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), id=None))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, email=GRACE.email))
+    world.apply(merge(EMAIL_OR_ID, cio(ada_cio), ("id", GRACE.id)))
+    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), id="ada-2"))
+
+    world.apply(unmerge(EMAIL_OR_ID, cio(ada_cio)))
+
+    ada = person(world, "cio_id", ada_cio)
+    assert (ada.id, ada.email) == ("ada-2", None)
+    grace = person(world, "id", GRACE.id)
+    assert (grace.id, grace.email) == (GRACE.id, GRACE.email)
+    assert person(world, "email", GRACE.email).cio_id == grace.cio_id
+
+
+def test_i6_4_refused_when_the_freed_email_went_to_someone_else_though_the_id_was_taken(
+    world: World,
+) -> None:
+    # Ada took Grace's id in the merge (hers through the merge: no refusal for it); Grace's
+    # email was freed, and Linus has it now.
+    world.apply(identify(EMAIL_OR_ID, ADA.email))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, email=GRACE.email))
+    world.apply(merge(EMAIL_OR_ID, ("email", ADA.email), ("id", GRACE.id)))
+    world.apply(identify(EMAIL_OR_ID, LINUS.id, email=GRACE.email))
+    linus_cio = person(world, "id", LINUS.id).cio_id
+    before = world.people()
+
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(unmerge(EMAIL_OR_ID, ADA.email))
+
+    assert f"email '{GRACE.email}' has been taken since by {cio(linus_cio)}" in (
+        refused.value.message
+    )
+    assert world.people() == before
+
+
+def test_i6_4_in_id_only_an_email_of_the_secondary_suppressed_since_refuses_too(
+    world: World,
+) -> None:
+    # In id_only an email is not an identifier, but it becomes one again when the workspace
+    # switches back (I1.4): giving back a suppressed one would bring it back to life (I10.6).
+    world.configure(identifier_mode=ID_ONLY)
+    world.apply(identify(ID_ONLY, ADA.id, email=ADA.email))
+    world.apply(identify(ID_ONLY, GRACE.id, email=GRACE.email))
+    world.apply(merge(ID_ONLY, ("id", ADA.id), ("id", GRACE.id)))  # Grace's email is freed
+    world.configure(identifier_mode=EMAIL_OR_ID)
+    world.apply(suppress(EMAIL_OR_ID, GRACE.email))  # nobody has it: the value is suppressed
+    world.configure(identifier_mode=ID_ONLY)
+    ada_cio = person(world, "id", ADA.id).cio_id
+
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(unmerge(ID_ONLY, ADA.id))
+
+    assert refused.value.message == (
+        f"the merge into {cio(ada_cio)} cannot be undone: "
+        "an identifier of the secondary has been suppressed since"
+    )
+    assert world.person("id", GRACE.id) is None
+
+
+def test_i6_4_an_unmerge_needs_a_reference(world: World) -> None:
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(unmerge(EMAIL_OR_ID, ""))
+
+    assert refused.value.message == "an unmerge needs an id, email or cio_id"
+
+
+def test_i6_4_the_locks_must_cover_the_email_and_match_it_in_any_letter_case(
+    world: World,
+) -> None:
+    written = "Grace.Hopper@Example.COM"
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, email=written))
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(Unmerge(Reference("id", ADA.id), (("id", GRACE.id),)))
+    world.apply(Unmerge(Reference("id", ADA.id), (("id", GRACE.id), ("email", written))))
+
+    assert refused.value.message == "the person's merges changed meanwhile: send the unmerge again"
+    assert person(world, "email", written).id == GRACE.id
+
+
+def test_i6_4_a_device_the_primary_no_longer_holds_does_not_come_back(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, LINUS.id))
+    world.apply(add_device(EMAIL_OR_ID, GRACE.id, "grace-phone", platform="ios"))
+    world.apply(add_device(EMAIL_OR_ID, GRACE.id, "grace-tablet", platform="ios"))
+    world.apply(add_device(EMAIL_OR_ID, GRACE.id, GRACE.device, platform="android"))
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    world.apply(delete_device(EMAIL_OR_ID, ADA.id, "grace-phone"))
+    world.apply(add_device(EMAIL_OR_ID, LINUS.id, "grace-tablet", platform="ios"))  # moves (I8.3)
+
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    grace_cio = person(world, "id", GRACE.id).cio_id
+    linus_cio = person(world, "id", LINUS.id).cio_id
+    assert [d.token for d in world.devices(grace_cio)] == [GRACE.device]
+    assert [d.token for d in world.devices(linus_cio)] == ["grace-tablet"]
+    assert world.devices(person(world, "id", ADA.id).cio_id) == []
+
+
+def test_i6_4_relationships_come_back_as_they_were_but_one_removed_since(world: World) -> None:
+    def related(object_id: str) -> dict[str, Any]:
+        found = world.object("1", object_id)
+        assert found is not None, object_id
+        people: dict[str, Any] = found["people"]
+        return people
+
+    def relate(who: str, object_id: str, remove: bool = False, **attributes: Any) -> None:
+        key = ObjectKey("1", object_id)
+        world.apply(Relate(key, (Related(Reference("id", who), attributes),), remove=remove))
+
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    relate(ADA.id, "a-1", role="owner")
+    relate(GRACE.id, "a-1", role="admin", seat=1)
+    relate(GRACE.id, "b-2", role="viewer")
+    relate(GRACE.id, "c-3", role="viewer")
+    ada_cio, grace_cio = person(world, "id", ADA.id).cio_id, person(world, "id", GRACE.id).cio_id
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    relate(ADA.id, "b-2", remove=True)
+
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    assert related("a-1") == {ada_cio: {"role": "owner"}, grace_cio: {"role": "admin", "seat": 1}}
+    assert related("b-2") == {}
+    assert related("c-3") == {grace_cio: {"role": "viewer"}}
 
 
 # -- the property: merge then unmerge restores both, but what the primary set in between --------
