@@ -195,7 +195,8 @@ def test_i6_5_auto_merge_turned_off_by_patch_keeps_the_two_people_apart(
 def _documented_answers() -> list[tuple[int, dict[str, Any]]]:
     """The status and body of each example answer in docs/api.md's workspace-settings part."""
     text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
-    part = text[text.index("**Workspace settings**") : text.index("**Health.**")]
+    start = text.index("**Workspace settings**")
+    part = text[start : text.index("\n**", start)]  # up to the next bold heading
     answers = []
     for block in re.findall(r"```json\n(.*?)```", part, flags=re.DOTALL):
         for status, body in re.findall(r"^(\d{3}) (.*?)(?=^\d{3} |\Z)", block, re.M | re.S):
