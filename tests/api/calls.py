@@ -1,7 +1,8 @@
 """What the API tests send and read, written once: credentials, a person and their activities
 as the App API shows them, the ingestion log, the error shape every door answers with, and the
-tables' rows where no API shows what was (or was not) written. The API readings take any client
-with `get` (TestClient in process, httpx against a real server)."""
+tables' rows where no API shows what was (or was not) written (tests/api/stored.py counts them
+per table). The API readings take any client with `get` (TestClient in process, httpx against a
+real server)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from roster.services.system import System
-
-DATA_TABLES = (
-    "people",
-    "identifiers",
-    "events",
-    "devices",
-    "relationships",
-    "objects",
-    "anonymous_relationships",
-    "activities",
-    "suppressions",
-    "merges",
-)
 
 
 def basic(user: str, password: str = "") -> dict[str, str]:
@@ -91,18 +79,6 @@ def rows(system: System, sql: str, **params: Any) -> list[Any]:
     events, workspace activity)."""
     with system.database.reader.connect() as connection:
         return list(connection.execute(sa.text(sql), params))
-
-
-def footprint(system: System, workspace: dict[str, Any]) -> dict[str, int]:
-    """How many rows of each kind of data the workspace holds."""
-    return {
-        table: rows(
-            system,
-            f"select count(*) from {table} where workspace_id = :w",
-            w=workspace["workspace_id"],
-        )[0][0]
-        for table in DATA_TABLES
-    }
 
 
 def entity(client: Any, track: dict[str, str], op: dict[str, Any], status: int = 200) -> Any:

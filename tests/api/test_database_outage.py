@@ -30,7 +30,8 @@ from fastapi.testclient import TestClient
 from roster.app import create_app
 from roster.services.system import System
 from roster.settings import Settings
-from tests.api.calls import assert_error, basic, bearer, customer, footprint
+from tests.api.calls import assert_error, basic, bearer, customer
+from tests.api.stored import footprint
 from tests.outages import database_away, disk_full, end_connections, own_database, postgres_away
 from tests.server import RunningRoster
 
@@ -253,7 +254,7 @@ def test_every_door_answers_503_with_retry_after_in_its_own_shape_while_the_data
         ),
     }  # fmt: skip
     assert client.put("/api/v1/customers/before", json={}, headers=track).status_code == 200
-    written = footprint(system, ws)
+    written = footprint(system, ws["workspace_id"])
     with database_away(system):
         answers = {door: call() for door, call in calls.items()}
         ready = client.get("/readyz")
@@ -271,7 +272,7 @@ def test_every_door_answers_503_with_retry_after_in_its_own_shape_while_the_data
     while client.get("/readyz").status_code != 200:
         assert time.monotonic() < deadline, "roster did not become ready again"
         time.sleep(0.05)
-    assert footprint(system, ws) == written  # nothing of the refused calls
+    assert footprint(system, ws["workspace_id"]) == written  # nothing of the refused calls
     assert client.put("/api/v1/customers/after", json={}, headers=track).status_code == 200
     assert customer(client, app_key, "after") is not None
     assert customer(client, app_key, "refused") is None

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roster.services.system import System
-from tests.api.calls import activities, assert_error, customer, footprint, rows
+from tests.api.calls import activities, assert_error, customer, rows
+from tests.api.odd_input import ODD_JSON
+from tests.api.stored import footprint
 
 URL = "/v1/customers/delete"
 
@@ -70,11 +72,11 @@ def test_a_second_run_deletes_nothing_twice_and_reports_everyone_not_found(
     for name in ("again-a", "again-b"):
         _person(client, track, app_key, name)
     assert _delete(client, app_key, ["again-a", "again-b"])["deleted"] == 2
-    after_first = footprint(system, workspace)
+    after_first = footprint(system, workspace["workspace_id"])
 
     second = _delete(client, app_key, ["again-a", "again-b"])
     assert second == {"deleted": 0, "not_found": 2, "refused": []}
-    assert footprint(system, workspace)["activities"] == after_first["activities"]
+    assert footprint(system, workspace["workspace_id"])["activities"] == after_first["activities"]
 
 
 def test_a_person_listed_twice_is_deleted_once(client, track, app_key):
@@ -159,10 +161,10 @@ def test_a_malformed_list_is_a_400_naming_it_and_deletes_nobody(
     client, track, app_key, system: System, workspace, body, says
 ):
     _person(client, track, app_key, "ok")
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     answer = client.post(URL, content=orjson.dumps(body), headers=app_key)
     assert_error(answer, 400, says=says)
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, "ok") is not None
 
 
@@ -196,18 +198,6 @@ def test_a_body_past_the_size_cap_is_a_400(client, app_key):
 def test_delete_by_list_needs_the_app_key(client, track):
     assert_error(client.post(URL, json={"ids": ["a"]}), 401)
     assert_error(client.post(URL, json={"ids": ["a"]}, headers=track), 401)
-
-
-ODD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
-ODD_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | ODD_TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ODD_TEXT, inner, max_size=4),
-    max_leaves=12,
-)
 
 
 @settings(

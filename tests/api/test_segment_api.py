@@ -27,11 +27,11 @@ from tests.api.calls import (
     basic,
     customer,
     entity,
-    footprint,
     ingestion_log,
     rows,
     v2_person,
 )
+from tests.api.stored import footprint
 
 SINGLE = ("identify", "track", "page", "screen", "group", "alias")
 BATCH_PATHS = ("/v1/batch", "/v1/import")
@@ -190,7 +190,7 @@ def test_a_wrong_or_missing_write_key_is_a_401_with_code_and_message_and_writes_
     client, system, workspace, app_key, how
 ):
     headers, extra = wrong_credentials(workspace)[how]
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     for path in EVERY_PATH:
         if path in BATCH_PATHS:
             body = {"batch": [{"type": "identify", "userId": "intruder"}], **extra}
@@ -204,7 +204,7 @@ def test_a_wrong_or_missing_write_key_is_a_401_with_code_and_message_and_writes_
                 **extra,
             }
         assert_error(send(client, path, body, headers), 401)
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, "intruder") is None
 
 
@@ -510,14 +510,14 @@ def test_identify_without_user_id_but_with_an_email_trait_creates_a_lead(client,
 def test_identify_with_only_an_anonymous_id_is_dropped_and_logged_as_unusable(
     client, system, workspace, wk, app_key
 ):
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     ok(
         client,
         "/v1/identify",
         {"anonymousId": "anon-only", "messageId": "m-anon-only", "traits": {"plan": "x"}},
         wk,
     )
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     logged(client, app_key, "m-anon-only", "no person was created", "identify")
 
 
@@ -525,13 +525,13 @@ def test_identify_without_user_id_in_an_id_only_workspace_is_logged_and_creates_
     client, system, workspace, wk, app_key
 ):
     system.workspaces.change_settings(workspace["workspace_id"], identifier_mode="id_only")
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     batch(
         client,
         wk,
         {"type": "identify", "messageId": "m-id-only", "traits": {"email": "classic@x.io"}},
     )
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     entry = logged(client, app_key, "m-id-only", "no", "identify")
     assert "id" in entry["reason"]
     listed = client.get("/v1/customers?email=classic@x.io", headers=app_key).json()
@@ -924,7 +924,7 @@ def test_the_same_batch_sent_twice_leaves_one_copy_of_each_event(
 def test_invalid_json_is_a_400_with_code_and_message_and_writes_nothing(
     client, system, workspace, wk, path
 ):
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     for raw in (
         b"{",
         b'{"batch": [{"type": "identify", "userId": "cut"}',
@@ -933,7 +933,7 @@ def test_invalid_json_is_a_400_with_code_and_message_and_writes_nothing(
         b'{"a": 1,}',
     ):
         assert_error(client.post(path, content=raw, headers=wk), 400, label=raw)
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 @pytest.mark.parametrize("path", ["/v1/identify", "/v1/batch"])
@@ -953,11 +953,11 @@ def test_a_truncated_or_corrupt_gzip_body_is_a_400_and_writes_nothing(
 ):
     body = {"batch": [{"type": "identify", "userId": "cut"}], "userId": "cut"}
     packed = gz(orjson.dumps(body))
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     for broken in (packed[: len(packed) // 2], packed[:-4], b"not gzip at all", b"\x1f\x8b\x08"):
         answer = client.post(path, content=broken, headers={**wk, "Content-Encoding": "gzip"})
         assert_error(answer, 400)
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 @pytest.mark.parametrize("path", ["/v1/track", "/v1/batch"])
@@ -966,7 +966,7 @@ def test_a_gzip_bomb_is_a_quick_400_without_inflating_it_and_writes_nothing(
 ):
     bomb = gzip_bomb()
     assert len(bomb) < 100_000
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     tracemalloc.start()
     try:
         started = time.monotonic()
@@ -978,7 +978,7 @@ def test_a_gzip_bomb_is_a_quick_400_without_inflating_it_and_writes_nothing(
     assert_error(answer, 400, says="larger than")
     assert elapsed < 5
     assert peak < 20_000_000, f"decompression was not capped: {peak} bytes at peak"
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 def test_a_gzip_body_over_500_kb_once_inflated_is_a_400(client, system, workspace, wk):
@@ -988,10 +988,10 @@ def test_a_gzip_body_over_500_kb_once_inflated_is_a_400(client, system, workspac
     ]
     raw = orjson.dumps({"batch": messages})
     assert len(raw) > 500 * 1024
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     answer = client.post("/v1/batch", content=gz(raw), headers={**wk, "Content-Encoding": "gzip"})
     assert_error(answer, 400, says="larger than")
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 WRONG_BATCHES = (
@@ -1010,10 +1010,10 @@ WRONG_BATCHES = (
 def test_a_batch_of_the_wrong_shape_is_a_400_and_writes_nothing(
     client, system, workspace, wk, app_key, path
 ):
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     for body in WRONG_BATCHES:
         assert_error(send(client, path, body, wk), 400, label=body)
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, "shape") is None
 
 
@@ -1021,10 +1021,10 @@ def test_a_batch_of_the_wrong_shape_is_a_400_and_writes_nothing(
 def test_a_single_message_endpoint_whose_body_is_not_an_object_is_a_400(
     client, system, workspace, wk, path
 ):
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     for body in ([{"userId": "shape", "event": "e"}], "text", 1, None):
         assert_error(send(client, path, body, wk), 400, label=body)
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 def test_a_non_object_message_in_a_batch_is_dropped_and_logged_and_the_others_applied(
@@ -1085,13 +1085,13 @@ def test_a_single_message_endpoint_whose_body_is_over_32_kb_is_a_400_and_writes_
         "traits": {f"t{n}": "x" * 900 for n in range(37)},
         "properties": {"pad": "y"},
     }
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     assert_error(send(client, path, body, wk), 400, says="larger than")
     packed = gz(orjson.dumps(body))
     assert len(packed) < 32 * 1024
     zipped = client.post(path, content=packed, headers={**wk, "Content-Encoding": "gzip"})
     assert_error(zipped, 400, says="larger than")
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, "over") is None
 
 
@@ -1110,12 +1110,12 @@ def test_a_batch_of_2501_messages_is_a_400_and_2500_are_accepted(
             {"type": "track", "anonymousId": f"{prefix}{n % 3}", "event": "e"} for n in range(count)
         ]
 
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     answer = send(client, "/v1/batch", {"batch": messages(2501, "too-many-")}, wk)
     assert_error(answer, 400, says="2500")
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     ok(client, "/v1/batch", {"batch": messages(2500, "fine-")}, wk)
-    assert footprint(system, workspace)["events"] == before["events"] + 2500
+    assert footprint(system, workspace["workspace_id"])["events"] == before["events"] + 2500
 
 
 @pytest.mark.parametrize("path", BATCH_PATHS)
@@ -1128,7 +1128,7 @@ def test_a_batch_body_over_500_kb_is_a_400_and_writes_nothing(
     ]
     raw = orjson.dumps({"batch": messages})
     assert len(raw) > 500 * 1024
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     assert_error(client.post(path, content=raw, headers=wk), 400, says="larger than")
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the cap must hold while streaming
@@ -1136,7 +1136,7 @@ def test_a_batch_body_over_500_kb_is_a_400_and_writes_nothing(
             yield raw[start : start + 65536]
 
     assert_error(client.post(path, content=chunks(), headers=wk), 400, says="larger than")
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, "heavy0") is None
 
 
@@ -1242,10 +1242,10 @@ def test_an_unusable_message_is_dropped_and_logged_with_its_type_message_id_and_
     message, says = DROPPED[case]
     message = {"messageId": f"m-{case}", **message}
     message_id = message["messageId"] if isinstance(message["messageId"], str) else None
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     batch(client, wk, message, {"type": "identify", "userId": "neighbour"})
     assert customer(client, app_key, "neighbour") is not None
-    after = footprint(system, workspace)
+    after = footprint(system, workspace["workspace_id"])
     # only the neighbour was written: one person, its id, its profile_create
     assert after["people"] == before["people"] + 1
     assert after["events"] == before["events"]
@@ -1742,7 +1742,7 @@ def test_a_v2_body_over_its_limit_is_a_400_and_writes_nothing(
     client, system, workspace, track, app_key, path, chunked
 ):
     raw = v2_over_limit(path)
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
 
     def chunks() -> Iterator[bytes]:  # no Content-Length header: sent chunked
         for start in range(0, len(raw), 8192):
@@ -1752,7 +1752,7 @@ def test_a_v2_body_over_its_limit_is_a_400_and_writes_nothing(
     answer = client.post(path, content=content, headers=track)
     body = assert_error(answer, 400, says="larger than")
     assert set(body["errors"][0]) == {"reason", "field", "message"}
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, "too-big") is None
 
 

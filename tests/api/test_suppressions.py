@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roster.services.system import System
-from tests.api.calls import assert_error, basic, bearer, customer, entity, footprint
+from tests.api.calls import assert_error, basic, bearer, customer, entity
+from tests.api.odd_input import ODD_JSON, ODD_TEXT
+from tests.api.stored import footprint
 
 LIST = "/api/suppressions"
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -225,11 +227,11 @@ def test_i9_2_check_finds_an_email_in_any_letter_case_or_spacing_by_its_hash(
 def test_check_of_an_identifier_nobody_suppressed_says_no_and_stores_nothing(
     client, app_key, system: System, workspace
 ):
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     checked = _check(client, app_key, id="Zoë ☃ never-suppressed")
     assert checked == {"suppressed": False, "hash": checked["hash"]}
     assert HEX64.fullmatch(checked["hash"])
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 def test_check_reads_a_cio_id_with_or_without_its_prefix(client, track, app_key):
@@ -307,10 +309,10 @@ def test_unsuppressing_what_is_not_suppressed_is_a_404_and_changes_nothing(
     client, track, app_key, system: System, workspace
 ):
     _suppress_v1(client, track, "stays")
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
     answer = client.post(f"{LIST}/unsuppress", json={"id": "never"}, headers=app_key)
     assert_error(answer, 404, says="not suppressed")
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 @pytest.mark.parametrize(
@@ -351,16 +353,6 @@ def test_an_unsuppress_body_that_is_not_a_json_object_is_a_400(client, app_key, 
 
 # -- generated odd input ---------------------------------------------------------------------------
 
-ODD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
-ODD_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | ODD_TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ODD_TEXT, inner, max_size=4),
-    max_leaves=12,
-)
 ODD = settings(
     max_examples=40,
     deadline=None,

@@ -6,7 +6,8 @@ import pytest
 
 from roster.domain.identifiers import IdentifierMode
 from roster.services.system import System
-from tests.api.calls import activities, assert_error, customer, footprint, ingestion_log
+from tests.api.calls import activities, assert_error, customer, ingestion_log
+from tests.api.stored import footprint
 
 
 def test_identify_answers_empty_object_and_stores_attributes(client, track, app_key):
@@ -276,7 +277,7 @@ def test_i1_6_a_path_reference_of_only_spaces_is_not_given_and_creates_nobody(
     answer = client.put("/api/v1/customers/%20%20", json={"plan": "blank"}, headers=track)
 
     assert (answer.status_code, answer.json()) == (200, {})
-    assert footprint(system, workspace)["people"] == 0
+    assert footprint(system, workspace["workspace_id"])["people"] == 0
     assert any("no usable id or email" in e["reason"] for e in ingestion_log(client, app_key))
 
 

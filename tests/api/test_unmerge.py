@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.calls import activities, assert_error, customer, footprint
+from tests.api.calls import activities, assert_error, customer
+from tests.api.stored import footprint
 from tests.domain.personas import ADA, GRACE
 
 
@@ -106,12 +107,12 @@ def test_i6_4_with_no_merge_to_undo_the_answer_is_409_and_nothing_is_written(
     client, system, workspace, track, app_key
 ):
     _people(client, track)
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
 
     body = assert_error(_unmerge(client, app_key, ADA.id), 409, "no merge to undo", meta="error")
 
     assert body["code"] == "unmerge_refused"
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
 
 
 def test_i6_4_an_identifier_taken_since_is_a_409_naming_it(
@@ -121,12 +122,12 @@ def test_i6_4_an_identifier_taken_since_is_a_409_naming_it(
     _merge(client, app_key)  # Ada keeps her own id and email: Grace's are freed
     client.put(f"/api/v1/customers/{GRACE.id}", json={"plan": "new"}, headers=track)
     newcomer = customer(client, app_key, GRACE.id)
-    before = footprint(system, workspace)
+    before = footprint(system, workspace["workspace_id"])
 
     body = assert_error(_unmerge(client, app_key, ADA.id), 409, f"id '{GRACE.id}'", meta="error")
 
     assert f"cio_{newcomer['identifiers']['cio_id']}" in body["message"]
-    assert footprint(system, workspace) == before
+    assert footprint(system, workspace["workspace_id"]) == before
     assert customer(client, app_key, GRACE.id) == newcomer
 
 

@@ -101,26 +101,16 @@ class Deletion:
         check_id_type(id_type)
         verdicts: list[Verdict] = []
         for start in range(0, len(raws), BATCH):
+            read = [read_reference(raw, id_type, mode) for raw in raws[start : start + BATCH]]
+            messages = [
+                Message(DeletePerson(ref), "delete") for ref in read if isinstance(ref, Reference)
+            ]
+            results = iter(
+                self._ingestion.apply_sync(workspace_id, messages, door, isolate=True)
+                if messages
+                else []
+            )
             verdicts.extend(
-                self._batch(workspace_id, raws[start : start + BATCH], id_type, mode, door)
+                _verdict(next(results)) if isinstance(ref, Reference) else ref for ref in read
             )
         return verdicts
-
-    def _batch(
-        self,
-        workspace_id: int,
-        raws: Sequence[str],
-        id_type: str,
-        mode: IdentifierMode,
-        door: str,
-    ) -> list[Verdict]:
-        read = [read_reference(raw, id_type, mode) for raw in raws]
-        messages = [
-            Message(DeletePerson(ref), "delete") for ref in read if isinstance(ref, Reference)
-        ]
-        results = iter(
-            self._ingestion.apply_sync(workspace_id, messages, door, isolate=True)
-            if messages
-            else []
-        )
-        return [_verdict(next(results)) if isinstance(ref, Reference) else ref for ref in read]

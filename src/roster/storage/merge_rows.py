@@ -283,21 +283,22 @@ class MergeRows:
     def restore_person(self, person: Person) -> None:
         assert person.pk is not None
         self.sql.run(
-            _RESTORE_PERSON,
-            {
-                "ws": self.ws,
-                "pk": person.pk,
-                "cio_id": person.cio_id,
-                "id": person.id,
-                "email": person.email,
-                "email_folded": _fold(person.email),
-                "attributes": dumps(person.attributes),
-                "attribute_times": dumps(person.attribute_times),
-                "created_in_roster_at": person.created_in_roster_at,
-                "updated_at": person.updated_at,
-            },
+            _RESTORE_PERSON, {"pk": person.pk, "cio_id": person.cio_id, **self._values(person)}
         )
         self._people[person.pk] = person
+
+    def _values(self, person: Person) -> dict[str, Any]:
+        """A person's row as the statements that write people name its columns."""
+        return {
+            "ws": self.ws,
+            "id": person.id,
+            "email": person.email,
+            "email_folded": _fold(person.email),
+            "attributes": dumps(person.attributes),
+            "attribute_times": dumps(person.attribute_times),
+            "created_in_roster_at": person.created_in_roster_at,
+            "updated_at": person.updated_at,
+        }
 
     def undo_merge(self, record: MergeRecord, now: float) -> None:
         assert record.pk is not None and record.secondary.pk is not None

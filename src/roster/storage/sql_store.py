@@ -185,10 +185,6 @@ def _row_person(row: tuple[Any, ...] | None) -> Person | None:
     )
 
 
-def _fold(email: str | None) -> str | None:
-    return email.strip().casefold() if email is not None else None
-
-
 class SqlStore(MergeRows):
     """One workspace's people, read and written through the writer's connection.
 
@@ -259,18 +255,6 @@ class SqlStore(MergeRows):
 
     def person_by_pk(self, pk: int) -> Person | None:
         return self._one_person(self.sql.one(_BY_PK, {"ws": self.ws, "pk": pk}))
-
-    def _values(self, person: Person) -> dict[str, Any]:
-        return {
-            "ws": self.ws,
-            "id": person.id,
-            "email": person.email,
-            "email_folded": _fold(person.email),
-            "attributes": dumps(person.attributes),
-            "attribute_times": dumps(person.attribute_times),
-            "created_in_roster_at": person.created_in_roster_at,
-            "updated_at": person.updated_at,
-        }
 
     def add_person(self, person: Person) -> Person:
         row = self.sql.one(_INSERT_PERSON, {"cio_id": person.cio_id, **self._values(person)})
