@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 
 from bench import BenchError, console
-from roster.testing.server import RunningRoster
+from roster.testing.server import RunningRoster, WorkspaceKeys
 
 # A server under load finishes the requests wrk left unanswered before it exits; SIGKILL before
 # then would leave the store short of what was acknowledged.
 STOP_TIMEOUT = 60.0
 
 
-class Server:
+class Server(WorkspaceKeys):
     """One named `roster serve` process. SQLite in `folder` unless a database URL is given;
     servers that share a database share `data_dir` too (it holds the key that encrypts stored
     secrets) and the workspace's `credentials`."""
@@ -68,22 +68,15 @@ class Server:
     def url(self) -> str:
         return self.roster.base_url
 
+    # The running server's, once it has made the workspace: read, never set, here.
     @property
-    def credentials(self) -> dict[str, Any]:
+    def credentials(self) -> dict[str, Any]:  # type: ignore[override]
         return self.roster.credentials
-
-    @property
-    def workspace_id(self) -> int:
-        return int(self.credentials["workspace_id"])
-
-    @property
-    def write_key(self) -> str:
-        return str(self.credentials["write_key"])
 
     @property
     def basic(self) -> str:
         """site_id:track_api_key in base64, as put_customer.lua sends it."""
-        pair = f"{self.roster.site_id}:{self.roster.track_api_key}"
+        pair = f"{self.site_id}:{self.track_api_key}"
         return base64.b64encode(pair.encode()).decode()
 
     def died(self) -> bool:

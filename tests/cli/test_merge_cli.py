@@ -17,7 +17,7 @@ def _person(system: System, workspace: dict[str, Any], kind: str, value: str) ->
 
 
 def test_i6_4_merge_then_unmerge_on_the_command_line_gives_grace_back(
-    roster_cli, apply, system, workspace
+    roster_command, apply, system, workspace
 ):
     apply(
         identify(EMAIL_OR_ID, ADA.id, email=ADA.email),
@@ -27,12 +27,12 @@ def test_i6_4_merge_then_unmerge_on_the_command_line_gives_grace_back(
     grace_before = _person(system, workspace, "id", GRACE.id)
     ada_cio = _person(system, workspace, "id", ADA.id).cio_id
 
-    merged = roster_cli("merge", ADA.email, f"cio_{grace_before.cio_id}")
+    merged = roster_command("merge", ADA.email, f"cio_{grace_before.cio_id}")
     assert merged.returncode == 0, merged.stderr
     assert f"roster unmerge cio_{ada_cio}" in merged.stdout
     assert _person(system, workspace, "id", GRACE.id) is None
 
-    unmerged = roster_cli("unmerge", ADA.id, "--json")
+    unmerged = roster_command("unmerge", ADA.id, "--json")
 
     assert unmerged.returncode == 0, unmerged.stderr
     assert json.loads(unmerged.stdout) == {

@@ -41,11 +41,11 @@ def test_i9_2_list_shows_a_suppressed_persons_hashes_as_one_group_never_the_valu
         assert value not in table.stdout + table.stderr
 
 
-def test_list_limit_shows_the_newest_entries_only(roster_cli, apply):
+def test_list_limit_shows_the_newest_entries_only(roster_command, apply):
     for n in range(3):
         apply(suppress(EMAIL_OR_ID, f"cli-limit-{n}"))
-    newest = _listed(roster_cli)[:2]
-    done = roster_cli("suppressions", "list", "--json", "--limit", "2")
+    newest = _listed(roster_command)[:2]
+    done = roster_command("suppressions", "list", "--json", "--limit", "2")
     assert json.loads(done.stdout)["suppressions"] == newest
 
 

@@ -7,18 +7,10 @@ import json
 from typer.testing import CliRunner
 
 from roster.cli import app
+from roster.testing.server import CREDENTIAL_KEYS
 
 runner = CliRunner()
-KEYS = {
-    "workspace_id",
-    "name",
-    "site_id",
-    "track_api_key",
-    "app_api_key",
-    "write_key",
-    "webhook_id",
-    "webhook_secret",
-}
+KEYS = {"workspace_id", "name", *CREDENTIAL_KEYS}
 
 
 def _env(tmp_path):

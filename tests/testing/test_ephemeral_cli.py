@@ -24,19 +24,12 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from roster.testing.server import CREDENTIAL_KEYS
 from tests.server import ROSTER, free_port, roster_environment
 
 pytestmark = pytest.mark.server
 
-KEYS = {
-    "url",
-    "site_id",
-    "track_api_key",
-    "app_api_key",
-    "write_key",
-    "webhook_id",
-    "webhook_secret",
-}
+KEYS = {"url", *CREDENTIAL_KEYS}
 STOP_TIMEOUT = 20.0
 
 

@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -28,6 +27,7 @@ import uvicorn
 from roster.app import create_app
 from roster.services.system import System
 from roster.settings import Settings
+from roster.testing.server import CREDENTIAL_KEYS, StartStop
 from roster.tls import self_signed
 
 START_TIMEOUT = 30.0
@@ -36,7 +36,7 @@ STOP_TIMEOUT = 15.0
 FOLDER_PREFIX = "roster-ephemeral-"
 
 
-class EphemeralRoster:
+class EphemeralRoster(StartStop):
     """A server in a thread of this process, on a temporary SQLite database."""
 
     def __init__(
@@ -103,35 +103,13 @@ class EphemeralRoster:
         """The JSON object `roster serve --ephemeral` prints once it is ready."""
         line: dict[str, Any] = {
             "url": self.base_url,
-            **{
-                key: self.credentials[key]
-                for key in (
-                    "site_id",
-                    "track_api_key",
-                    "app_api_key",
-                    "write_key",
-                    "webhook_id",
-                    "webhook_secret",
-                )
-            },
+            **{key: self.credentials[key] for key in CREDENTIAL_KEYS},
         }
         if self.ca_bundle is not None:
             line["ca_bundle"] = str(self.ca_bundle)
         return line
 
     # -- life cycle -------------------------------------------------------------------------------
-
-    def __enter__(self) -> EphemeralRoster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         try:

@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -33,6 +33,75 @@ import httpx
 ROSTER = Path(sys.executable).parent / "roster"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
+
+
+# What `roster workspaces create --json` prints of a workspace besides its id and name: what a
+# client needs to reach it.
+CREDENTIAL_KEYS = (
+    "site_id",
+    "track_api_key",
+    "app_api_key",
+    "write_key",
+    "webhook_id",
+    "webhook_secret",
+)
+
+
+class WorkspaceKeys:
+    """A workspace's credentials by name, read from `credentials` (what `roster workspaces create
+    --json` printed)."""
+
+    credentials: dict[str, Any]
+
+    @property
+    def workspace_id(self) -> int:
+        return int(self.credentials["workspace_id"])
+
+    @property
+    def site_id(self) -> str:
+        return str(self.credentials["site_id"])
+
+    @property
+    def track_api_key(self) -> str:
+        return str(self.credentials["track_api_key"])
+
+    @property
+    def app_api_key(self) -> str:
+        return str(self.credentials["app_api_key"])
+
+    @property
+    def write_key(self) -> str:
+        return str(self.credentials["write_key"])
+
+    @property
+    def webhook_id(self) -> str:
+        return str(self.credentials["webhook_id"])
+
+    @property
+    def webhook_secret(self) -> str:
+        return str(self.credentials["webhook_secret"])
+
+
+class StartStop:
+    """A server that a `with` block starts and stops, whatever happens inside it."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> object:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 def free_port() -> int:
@@ -182,7 +251,7 @@ class AppApi:
         ]
 
 
-class RunningRoster:
+class RunningRoster(WorkspaceKeys, StartStop):
     """`roster serve` in a subprocess, from start to a clean stop."""
 
     def __init__(
@@ -233,18 +302,6 @@ class RunningRoster:
                 self._context = ssl.create_default_context(cafile=str(self.cert_path))
         return self._context
 
-    @property
-    def site_id(self) -> str:
-        return str(self.credentials["site_id"])
-
-    @property
-    def track_api_key(self) -> str:
-        return str(self.credentials["track_api_key"])
-
-    @property
-    def app_api_key(self) -> str:
-        return str(self.credentials["app_api_key"])
-
     def app_api(self) -> AppApi:
         return AppApi(self.base_url, self.app_api_key, self.verify)
 
@@ -265,18 +322,6 @@ class RunningRoster:
             return ""
 
     # -- life cycle -------------------------------------------------------------------------------
-
-    def __enter__(self) -> RunningRoster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import pprint
 import ssl
 from typing import TYPE_CHECKING, Any
 
-from roster.testing.server import AppApi
+from roster.testing.server import AppApi, WorkspaceKeys
 from roster.testing.state import Activity, Event, LogEntry, Person
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from roster.testing.ephemeral import EphemeralRoster
 
 
-class RosterWorkspace:
+class RosterWorkspace(WorkspaceKeys):
     """A workspace of its own for one test: nothing another test sends is visible here."""
 
     def __init__(self, server: EphemeralRoster, credentials: dict[str, Any]) -> None:
@@ -65,30 +65,6 @@ class RosterWorkspace:
     def ssl_context(self) -> ssl.SSLContext:
         """An SSL context that trusts the certificate (httpx's `verify=`), made once."""
         return self.server.ssl_context()
-
-    @property
-    def site_id(self) -> str:
-        return str(self.credentials["site_id"])
-
-    @property
-    def track_api_key(self) -> str:
-        return str(self.credentials["track_api_key"])
-
-    @property
-    def app_api_key(self) -> str:
-        return str(self.credentials["app_api_key"])
-
-    @property
-    def write_key(self) -> str:
-        return str(self.credentials["write_key"])
-
-    @property
-    def webhook_id(self) -> str:
-        return str(self.credentials["webhook_id"])
-
-    @property
-    def webhook_secret(self) -> str:
-        return str(self.credentials["webhook_secret"])
 
     # -- ready clients ----------------------------------------------------------------------------
 
