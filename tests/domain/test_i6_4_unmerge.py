@@ -136,6 +136,24 @@ def test_i6_4_events_recorded_after_the_merge_stay_with_the_primary(world: World
     assert [e.name for e in world.events(grace.cio_id)] == ["grace_before"]
 
 
+def test_i6_4_the_secondary_comes_back_after_someone_new_was_created_since_the_merge(
+    world: World,
+) -> None:
+    """A person created after the merge never takes the merged-away person's storage key
+    (SQLite would hand out the highest freed row number again without AUTOINCREMENT)."""
+    world.apply(identify(EMAIL_OR_ID, ADA.id))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id, plan="pro"))
+    grace_cio = person(world, "id", GRACE.id).cio_id
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    world.apply(identify(EMAIL_OR_ID, LINUS.id))
+
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    grace = person(world, "id", GRACE.id)
+    assert (grace.cio_id, grace.attributes["plan"]) == (grace_cio, "pro")
+    assert person(world, "id", LINUS.id).cio_id != grace_cio
+
+
 def test_i6_4_merges_and_unmerges_are_in_the_activity_log_of_both_people(world: World) -> None:
     world.apply(identify(EMAIL_OR_ID, ADA.id))
     world.apply(identify(EMAIL_OR_ID, GRACE.id))

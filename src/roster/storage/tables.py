@@ -60,6 +60,9 @@ people = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("workspace_id", "cio_id"),
     sa.Index(None, "workspace_id", "email_folded"),
+    # A merged-away person's row number comes back with them on unmerge (I6.4): SQLite must
+    # never hand it to someone new, which without AUTOINCREMENT it does for the highest one.
+    sqlite_autoincrement=True,
 )
 
 identifiers = sa.Table(
