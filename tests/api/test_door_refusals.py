@@ -207,11 +207,31 @@ def test_the_largest_cursor_is_an_empty_page_not_an_error(client, track, app_key
 
     log = client.get("/api/ingestion-log", params={"start": largest}, headers=app_key)
     assert log.status_code == 200
+    # An activities cursor is base64url of JSON [timestamp, source, pk] (docs/api.md §4).
+    oldest_edge = base64.urlsafe_b64encode(b'[0, "e", 0]').decode().rstrip("=")
     activities = client.get(
-        "/v1/customers/someone/activities", params={"start": str(2**63 - 1001)}, headers=app_key
+        "/v1/customers/someone/activities", params={"start": oldest_edge}, headers=app_key
     )
     assert activities.status_code == 200
     assert activities.json()["activities"] == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [b'[0, "e", 9223372036854775808]', b'[0, "x", 1]', b'["0", "e", 1]', b"[0, 1]", b"{}", b"\x00"],
+)
+def test_an_activities_cursor_roster_could_not_have_answered_is_a_400_naming_start(
+    client, track, app_key, key
+):
+    client.put("/api/v1/customers/someone", json={"a": 1}, headers=track)
+    start = base64.urlsafe_b64encode(key).decode().rstrip("=")
+
+    answer = client.get(
+        "/v1/customers/someone/activities", params={"start": start}, headers=app_key
+    )
+
+    assert answer.status_code == 400, answer.text
+    assert "start" in answer.json()["message"]
 
 
 def raw_basic(user: bytes, password: bytes) -> dict[str, bytes]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 from typing import Any
 
 import orjson
@@ -10,8 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
-from roster.api.parsing import EVENT_TYPES, merge_side
-from roster.api.paths import CURSOR_MAX, cursor, query_text, segment
+from roster.api.parsing import merge_side
+from roster.api.paths import CURSOR_MAX, query_text, segment
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge
@@ -122,17 +125,50 @@ async def many_attributes(
     return JsonAnswer({"customers": found})
 
 
-def _paging(start: str, limit: int) -> tuple[int, int]:
+# A cursor is base64url of JSON [timestamp, source, pk]: opaque to clients, and short.
+CURSOR_LENGTH = 200
+
+
+def _paging(start: str, limit: int) -> tuple[tuple[float, str, int] | None, int]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    offset = cursor(start) or 0
-    if offset + limit > CURSOR_MAX:
-        raise InvalidInput("start must be a cursor returned as next", field="start")
-    return offset, limit
+    return _after(start), limit
 
 
-def activity_answer(activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:
-    source = "e" if activity.type in EVENT_TYPES else "a"  # events, or the activity log
+def _after(start: str) -> tuple[float, str, int] | None:
+    """The keyset position a `start` cursor names; anything roster could not have answered
+    as `next` (bad base64, bad JSON, a key outside 64 bits, NUL, non-ASCII, oversize) is a 400."""
+    if not start:
+        return None
+    refused = InvalidInput("start must be a cursor returned as next", field="start")
+    if len(start) > CURSOR_LENGTH or not start.isascii():
+        raise refused
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(start + "=" * (-len(start) % 4)))
+    except (ValueError, binascii.Error) as error:
+        raise refused from error
+    if not (isinstance(decoded, list) and len(decoded) == 3):
+        raise refused
+    timestamp, source, pk = decoded
+    if (
+        not isinstance(timestamp, int | float)
+        or isinstance(timestamp, bool)
+        or not math.isfinite(timestamp)
+        or source not in ("a", "e")
+        or not isinstance(pk, int)
+        or isinstance(pk, bool)
+        or not 0 <= pk <= CURSOR_MAX
+    ):
+        raise refused
+    return float(timestamp), source, pk
+
+
+def _next(source: str, activity: Activity) -> str:
+    key = orjson.dumps([activity.timestamp, source, activity.pk])
+    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+
+
+def activity_answer(source: str, activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "id": f"{source}{activity.pk}",
         "timestamp": int(activity.timestamp),
@@ -158,19 +194,20 @@ def activities(
     workspace_id: int = Workspace,
 ) -> JsonAnswer:
     lookups = system_of(request).lookups
-    offset, limit = _paging(start, limit)
+    after, limit = _paging(start, limit)
     if type is not None:
         query_text(type, "type")
     raw = segment(ref)
     if raw.startswith("cio_"):
         raw, id_type = raw[4:], "cio_id"
     reference = _reference(raw, id_type, system_of(request).workspaces.mode(workspace_id))
-    person, found = lookups.activities(workspace_id, reference, type, offset, limit, deleted)
+    person, found = lookups.activities(workspace_id, reference, type, after, limit, deleted)
     identifiers = identifiers_of(person) if person else {"cio_id": reference.value}
+    page = found[:limit]
     return JsonAnswer(
         {
-            "activities": [activity_answer(a, identifiers) for a in found],
-            "next": str(offset + limit) if len(found) == limit else "",
+            "activities": [activity_answer(s, a, identifiers) for s, a in page],
+            "next": _next(*page[-1]) if len(found) > limit else "",
         }
     )
 

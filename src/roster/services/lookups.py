@@ -72,22 +72,23 @@ class Lookups:
         workspace_id: int,
         ref: Reference,
         type_: str | None = None,
-        offset: int = 0,
+        after: tuple[float, str, int] | None = None,
         limit: int = 50,
         deleted: bool = False,
-    ) -> tuple[Person | None, list[Activity]]:
-        """A person's activities newest first; with `deleted`, what is left of a deleted
-        person (its profile_delete entry), found by cio_id."""
+    ) -> tuple[Person | None, list[tuple[str, Activity]]]:
+        """A person's activities newest first, each with its source ("a" the activity log,
+        "e" events), up to limit + 1 of them after the keyset cursor `after`; with `deleted`,
+        what is left of a deleted person (its profile_delete entry), found by cio_id."""
         if deleted:
             if ref.kind != "cio_id":
                 raise NotFound("deleted people are found by a cio_ reference only")
-            found = self.reader.activities(workspace_id, None, ref.value, type_, offset, limit)
-            if not found and offset == 0:
+            found = self.reader.activities(workspace_id, None, ref.value, type_, after, limit)
+            if not found and after is None:
                 raise NotFound(f"no deleted person with cio_id '{ref.value}'")
             return None, found
         person = self.get(workspace_id, ref)
         return person, self.reader.activities(
-            workspace_id, person.pk, person.cio_id, type_, offset, limit
+            workspace_id, person.pk, person.cio_id, type_, after, limit
         )
 
     def object(self, workspace_id: int, object_type_id: str, object_id: str) -> dict[str, Any]:

@@ -168,57 +168,54 @@ class Reader:
         person_pk: int | None,
         cio_id: str,
         type_: str | None = None,
-        offset: int = 0,
+        after: tuple[float, str, int] | None = None,
         limit: int = 50,
-    ) -> list[Activity]:
-        """A person's activity log newest first: log entries and their events, merged.
-        With person_pk None, the entries left of a deleted person (by its cio_id)."""
+    ) -> list[tuple[str, Activity]]:
+        """A person's activity log newest first: log entries ("a") and their events ("e"),
+        each tagged with its source. With person_pk None, the entries left of a deleted
+        person (by its cio_id). `after` is the (timestamp, source, pk) of the last entry
+        of the previous page: keyset pages, so entries arriving meanwhile never shift one.
+        Reads at most limit + 1 rows of each source; the caller sees limit + 1 entries
+        at most, the extra one telling that another page follows."""
         if person_pk is None:
             owner = sa.and_(activities.c.cio_id == cio_id, activities.c.person_pk.is_(None))
         else:
             owner = activities.c.person_pk == person_pk
-        logged = sa.select(
-            activities.c.pk,
-            activities.c.type,
-            activities.c.name,
-            activities.c.data,
-            activities.c.timestamp,
-            sa.literal(1).label("source"),
-        ).where(activities.c.workspace_id == workspace_id, owner)
+        logged = sa.select(activities).where(activities.c.workspace_id == workspace_id, owner)
         if type_ is not None:
             logged = logged.where(activities.c.type == type_)
-        parts: list[sa.Select[Any]] = [logged]
+        queries = [("a", activities, logged)]
         if person_pk is not None and type_ in (None, "event", "page", "screen"):
-            happened = sa.select(
-                events.c.pk,
-                events.c.type,
-                events.c.name,
-                events.c.data,
-                events.c.timestamp,
-                sa.literal(0).label("source"),
-            ).where(events.c.workspace_id == workspace_id, events.c.person_pk == person_pk)
+            happened = sa.select(events).where(
+                events.c.workspace_id == workspace_id, events.c.person_pk == person_pk
+            )
             if type_ is not None:
                 happened = happened.where(events.c.type == type_)
-            parts.append(happened)
-        union = sa.union_all(*parts).subquery()
-        rows = self._all(
-            sa.select(union)
-            .order_by(union.c.timestamp.desc(), union.c.source.desc(), union.c.pk.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [
-            Activity(
-                type=row.type,
-                timestamp=row.timestamp,
-                person_pk=person_pk,
-                cio_id=cio_id,
-                name=row.name,
-                data=row.data,
-                pk=row.pk,
+            queries.append(("e", events, happened))
+        found: list[tuple[str, Activity]] = []
+        for source, table, query in queries:
+            if after is not None:
+                query = query.where(*_older(table, source, after))
+            rows = self._all(
+                query.order_by(table.c.timestamp.desc(), table.c.pk.desc()).limit(limit + 1)
             )
-            for row in rows
-        ]
+            found.extend(
+                (
+                    source,
+                    Activity(
+                        type=row.type,
+                        timestamp=row.timestamp,
+                        person_pk=person_pk,
+                        cio_id=cio_id,
+                        name=row.name,
+                        data=row.data,
+                        pk=row.pk,
+                    ),
+                )
+                for row in rows
+            )
+        found.sort(key=lambda entry: _log_order(entry[0], entry[1]), reverse=True)
+        return found[: limit + 1]
 
     # -- logs and lists ---------------------------------------------------------------------------
 
@@ -314,3 +311,28 @@ class Reader:
                 for row in anonymous_rows
             ],
         }
+
+
+def _log_order(source: str, activity: Activity) -> tuple[float, int, int]:
+    """Where an entry sits in the merged log: by time, log entries before events of the same
+    time, then by row key."""
+    return (activity.timestamp, 1 if source == "a" else 0, activity.pk or 0)
+
+
+def _older(
+    table: sa.Table, source: str, after: tuple[float, str, int]
+) -> list[sa.ColumnElement[bool]]:
+    """The rows of `table` that come after the cursor entry in the merged log. Written as
+    `timestamp <= t AND (timestamp < t OR pk < p)` rather than a row-value comparison so that
+    both SQLite and PostgreSQL range-scan an index leading with (workspace, person, timestamp)."""
+    timestamp, cursor_source, pk = after
+    before = _log_order(cursor_source, Activity(type="", timestamp=timestamp, pk=pk))
+    rank = 1 if source == "a" else 0
+    if rank < before[1]:  # every entry of this source at the cursor's time comes after it
+        return [table.c.timestamp <= timestamp]
+    if rank > before[1]:  # every entry of this source at the cursor's time came before it
+        return [table.c.timestamp < timestamp]
+    return [
+        table.c.timestamp <= timestamp,
+        sa.or_(table.c.timestamp < timestamp, table.c.pk < pk),
+    ]
