@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 from typing import Any
 
@@ -15,6 +13,7 @@ from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
 from roster.api.parsing import merge_side
 from roster.api.paths import CURSOR_MAX, query_text, segment
+from roster.domain import cursors
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge
@@ -125,10 +124,6 @@ async def many_attributes(
     return JsonAnswer({"customers": found})
 
 
-# A cursor is base64url of JSON [timestamp, source, pk]: opaque to clients, and short.
-CURSOR_LENGTH = 200
-
-
 def _paging(start: str, limit: int) -> tuple[tuple[float, str, int] | None, int]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
@@ -136,36 +131,24 @@ def _paging(start: str, limit: int) -> tuple[tuple[float, str, int] | None, int]
 
 
 def _after(start: str) -> tuple[float, str, int] | None:
-    """The keyset position a `start` cursor names; anything roster could not have answered
-    as `next` (bad base64, bad JSON, a key outside 64 bits, NUL, non-ASCII, oversize) is a 400."""
-    if not start:
-        return None
-    refused = InvalidInput("start must be a cursor returned as next", field="start")
-    if len(start) > CURSOR_LENGTH or not start.isascii():
-        raise refused
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(start + "=" * (-len(start) % 4)))
-    except (ValueError, binascii.Error) as error:
-        raise refused from error
-    if not (isinstance(decoded, list) and len(decoded) == 3):
-        raise refused
-    timestamp, source, pk = decoded
-    if (
-        not isinstance(timestamp, int | float)
-        or isinstance(timestamp, bool)
-        or not math.isfinite(timestamp)
-        or source not in ("a", "e")
-        or not isinstance(pk, int)
-        or isinstance(pk, bool)
-        or not 0 <= pk <= CURSOR_MAX
-    ):
-        raise refused
-    return float(timestamp), source, pk
+    """The keyset position (timestamp, source, pk) a `start` cursor names; anything roster could
+    not have answered as `next` (a key outside 64 bits, a source it has not, …) is a 400."""
+    match cursors.decode(start):
+        case None:
+            return None
+        case [int() | float() as timestamp, "a" | "e" as source, int() as pk] if (
+            not isinstance(timestamp, bool)
+            and math.isfinite(timestamp)
+            and not isinstance(pk, bool)
+            and 0 <= pk <= CURSOR_MAX
+        ):
+            return float(timestamp), source, pk
+        case _:
+            raise cursors.refused()
 
 
 def _next(source: str, activity: Activity) -> str:
-    key = orjson.dumps([activity.timestamp, source, activity.pk])
-    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+    return cursors.encode([activity.timestamp, source, activity.pk])
 
 
 def activity_answer(source: str, activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:

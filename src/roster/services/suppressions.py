@@ -6,13 +6,10 @@ suppress; the values themselves are never stored or logged. Pages are keyset pag
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 
-import orjson
-
+from roster.domain import cursors
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import (
     Reference,
@@ -25,8 +22,6 @@ from roster.storage.writer import Transaction, Writer, lock_key
 
 KINDS = ("id", "email", "cio_id")
 _HASH = re.compile(r"[0-9a-f]{64}")
-_CURSOR_MAX_CHARS = 200  # a real cursor is about 110 characters
-_BAD_CURSOR = "start must be a cursor returned as next"
 
 __all__ = ["KINDS", "Check", "Entry", "Suppressions", "check_hash"]
 
@@ -47,27 +42,20 @@ def check_hash(raw: str) -> str:
 
 
 def encode_cursor(entry: Entry) -> str:
-    raw = orjson.dumps([entry.created_at, entry.hash])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode([entry.created_at, entry.hash])
 
 
 def decode_cursor(start: str) -> tuple[float, str] | None:
     """The (created_at, hash) a `next` cursor stands for; None when absent."""
-    if not start:
-        return None
-    if len(start) > _CURSOR_MAX_CHARS or not start.isascii():
-        raise InvalidInput(_BAD_CURSOR, field="start")
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(start + "=" * (-len(start) % 4)))
-    except (binascii.Error, ValueError) as error:  # orjson.JSONDecodeError is a ValueError
-        raise InvalidInput(_BAD_CURSOR, field="start") from error
-    match decoded:
+    match cursors.decode(start):
+        case None:
+            return None
         case [float() | int() as at, str() as hash_] if not isinstance(
             at, bool
         ) and _HASH.fullmatch(hash_):
             return float(at), hash_
         case _:
-            raise InvalidInput(_BAD_CURSOR, field="start")
+            raise cursors.refused()
 
 
 class Suppressions:
