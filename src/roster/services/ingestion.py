@@ -80,8 +80,7 @@ class Ingestion:
                 )
 
         def all_together(tx: Transaction) -> list[Result]:
-            store = tx.store(workspace_id)
-            store.door = door
+            store = tx.store(workspace_id, door)
             rules = tx.rules(workspace_id)
             if len(messages) > 1:
                 self._prefetch(store, messages, rules.emails_identify)
@@ -96,8 +95,7 @@ class Ingestion:
                 try:
                     with tx.savepoint():
                         # A fresh store for each message: what a failed one held back is void.
-                        store = tx.store(workspace_id)
-                        store.door = door
+                        store = tx.store(workspace_id, door)
                         outcome = self._one(store, rules, message, strict)
                         store.flush()
                 except RosterError as error:

@@ -196,8 +196,8 @@ class SqlStore(MergeRows):
         self.sql = cursor
         self.ws = workspace_id
         self.now = now
-        # The door of the request being applied, stamped on what it suppresses (the services
-        # set it: a transaction may group requests from several doors).
+        # The door of the request being applied, stamped on what it suppresses
+        # (Transaction.store sets it for each request: a transaction groups several doors).
         self.door: str | None = None
         self._any_suppressed: bool | None = None
         self._activities: list[dict[str, Any]] = []

@@ -75,10 +75,14 @@ class Transaction:
             self._rules[workspace_id] = load_rules(self.connection, workspace_id, self._vault)
         return self._rules[workspace_id]
 
-    def store(self, workspace_id: int) -> SqlStore:
+    def store(self, workspace_id: int, door: str | None = None) -> SqlStore:
+        """The workspace's store for one request; `door` is where that request came in (what it
+        suppresses records it), set on each call since requests of several doors share a store."""
         if workspace_id not in self._stores:
             self._stores[workspace_id] = SqlStore(self.cursor, workspace_id, self.now)
-        return self._stores[workspace_id]
+        store = self._stores[workspace_id]
+        store.door = door
+        return store
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
