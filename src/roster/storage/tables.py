@@ -91,7 +91,8 @@ events = sa.Table(
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Column("merge_id", Key),  # the merge that moved it here from another person (I6.4)
     sa.UniqueConstraint("workspace_id", "event_id"),
-    sa.Index(None, "workspace_id", "person_pk", "timestamp"),
+    # A person's timeline pages by (timestamp, pk) keyset cursors (docs/api.md §4).
+    sa.Index(None, "workspace_id", "person_pk", "timestamp", "pk"),
     sa.Index(None, "workspace_id", "anonymous_id"),
     sa.Index(None, "workspace_id", "merge_id"),
 )
@@ -158,8 +159,10 @@ activities = sa.Table(
     sa.Column("data", Json),
     sa.Column("timestamp", sa.Float, nullable=False),
     sa.Column("merge_id", Key),  # the merge that moved it here from another person (I6.4)
-    sa.Index(None, "workspace_id", "person_pk"),
-    sa.Index(None, "workspace_id", "cio_id"),
+    # A person's timeline pages by (timestamp, pk) keyset cursors (docs/api.md §4), by person or,
+    # for a deleted person's remains, by cio_id.
+    sa.Index(None, "workspace_id", "person_pk", "timestamp", "pk"),
+    sa.Index(None, "workspace_id", "cio_id", "timestamp", "pk"),
     sa.Index(None, "workspace_id", "merge_id"),
 )
 
@@ -208,4 +211,57 @@ ingestion_log = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("identifier_hash", sa.String(64)),
     sa.Index(None, "workspace_id", "pk"),
+)
+
+# Identifier conflicts and refused identifier changes (I5.2), one row per identifier, door and
+# person the call was about, counted: the conflicts list and its resolution (docs/api.md §5).
+conflicts = sa.Table(
+    "conflicts",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # id | email | anonymous_id
+    sa.Column("value", sa.Text, nullable=False),  # as normalised for matching
+    sa.Column("door", sa.String(16), nullable=False),
+    sa.Column("person_pk", Key, nullable=False),  # the person the call was about
+    sa.Column("holder_pk", Key),  # the person holding the identifier then; NULL: none
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("first_seen", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.UniqueConstraint("workspace_id", "kind", "value", "door", "person_pk"),
+    sa.Index(None, "workspace_id", "person_pk"),
+    sa.Index(None, "workspace_id", "holder_pk"),
+)
+
+# Transactional messages accepted by /v1/send/*: recorded, never sent (docs/api.md §4).
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # email | push | sms | inbox_message | in_app
+    sa.Column("person_pk", Key),  # NULL once the person is deleted
+    sa.Column("cio_id", sa.String(32)),
+    sa.Column("message", Json, nullable=False),  # the validated request body
+    sa.Column("queued_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("workspace_id", "delivery_id"),
+    sa.Index(None, "workspace_id", "person_pk"),
+)
+
+# CSV exports of people (docs/api.md §4): what to export; the file is streamed on download.
+exports = sa.Table(
+    "exports",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | done | failed
+    sa.Column("filter", Json),
+    sa.Column("attributes", Json),
+    sa.Column("total", sa.BigInteger),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("error", sa.Text),
 )
