@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench [--quick] [--duration 10] [--warmup 3] [--connections 32]
         [--threads 2] [--batch-connections 8] [--batch-threads 2] [--floor-events 200000]
-        [--postgres-url URL | --no-postgres] [--profile DIR] [--keep]
+        [--postgres-url URL | --no-postgres]
+        [--read-people N | --no-read-side] [--profile DIR] [--keep]
         [--results PATH] [--doc PATH] [--report-only]
 
 1. Track v1: `roster serve` on SQLite (with ROSTER_NOOP_ENDPOINT=1) driven by wrk, first a bare
@@ -16,6 +17,9 @@
 3. bench/floor.py on the same disk: the SQLite batches' and PostgreSQL's baseline.
 4. `/v1/batch` on a scratch PostgreSQL database with two servers, each with its own wrk; the
    identity checks in SQL. Recorded as skipped when PostgreSQL cannot be reached.
+5. The test set-up: `roster serve --ephemeral` spawns and per-test workspaces.
+6. The read side (bench/read_side.py) on 1,000,000 people with 20 attributes (bench/dataset.py):
+   look-ups, filter and duplicate-finder pages, the CSV export, delete by list of 10,000.
 
 Exits 0 when everything ran, whether or not the targets were met (a missed target is printed in
 bold and written to both files); 1 when something failed to run, answered other than 2xx, or a
@@ -34,19 +38,21 @@ from pathlib import Path
 from typing import Any
 
 from bench import BATCH, DOC, RESULTS, USERS, BenchError, console
+from bench.dataset import PEOPLE
 from bench.load import TRACK_V2, Settings
 from bench.machine import ensure_wrk, machine
 from bench.outcome import SYNCHRONOUS, assemble, print_outcome
 from bench.page import write_doc
 from bench.profile import py_spy
+from bench.read_side import read_side
 from bench.scenarios import floor, postgres_batch, setup_cost, sqlite_batch, track_put
 from roster.settings import Settings as RosterSettings
 
 POSTGRES_URL = os.environ.get(
     "ROSTER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-FULL_RUN = {"duration": 10.0, "warmup": 3.0, "floor_events": 200_000}
-QUICK_RUN = {"duration": 2.0, "warmup": 1.0, "floor_events": 20_000}
+FULL_RUN = {"duration": 10.0, "warmup": 3.0, "floor_events": 200_000, "read_people": PEOPLE}
+QUICK_RUN = {"duration": 2.0, "warmup": 1.0, "floor_events": 20_000, "read_people": 20_000}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -71,6 +77,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--floor-events", type=int, help="events the raw-SQL floor writes (default 200,000)"
+    )
+    parser.add_argument(
+        "--read-people",
+        type=int,
+        help=f"people in the read side's data set (default {PEOPLE:,}; --quick 20,000)",
+    )
+    parser.add_argument(
+        "--no-read-side",
+        action="store_true",
+        help="skip the read side (search, filters, duplicates, export, delete by list)",
     )
     parser.add_argument(
         "--postgres-url",
@@ -141,6 +157,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     if postgres.get("server_version"):
         info["postgresql"] = postgres["server_version"]
     setup = setup_cost(folder, spawns=3 if args.quick else 5)
+    read = None if args.no_read_side else read_side(folder, args.read_people)
     return assemble(
         info,
         put_settings,
@@ -153,6 +170,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         postgres,
         v2,
         setup,
+        read,
     )
 
 

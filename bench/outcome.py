@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bench import console
 from bench.load import Settings
+from bench.read_side import figures as read_figures
 
 SYNCHRONOUS = ("FULL", "NORMAL")  # ROSTER_SQLITE_SYNCHRONOUS, durable first
 NOT_MEASURED = "not measured in this run"
@@ -95,14 +96,27 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "csv_export_rows_per_s", "CSV export of 1,000,000 people",
         "streamed, ≥ 100,000 rows/s, peak RSS < 200 MB", "CSV export of 1,000,000 people: rows/s",
-        None, "≥", 100_000, ",.0f",
+        "csv_export_rows_per_s", "≥", 100_000, ",.0f",
+    ),
+    Target(
+        "csv_export_peak_rss_mb", "CSV export of 1,000,000 people",
+        "streamed, ≥ 100,000 rows/s, peak RSS < 200 MB",
+        "CSV export of 1,000,000 people: server peak RSS (MB)",
+        "csv_export_peak_rss_mb", "<", 200.0, ".0f",
     ),
     Target(
         "search_p95_ms",
         "search among 1,000,000 people (exact id / cio_id / email, email prefix, indexed "
         "attribute equality; keyset pages)",
-        "p95 < 50 ms for page 1 and page 50", "search among 1,000,000 people: p95 ms",
-        None, "<", 50.0, ".0f",
+        "p95 < 50 ms for page 1 and page 50",
+        "search among 1,000,000 people: worst p95 (ms)",
+        "search_p95_ms_max", "<", 50.0, ".0f", ".1f",
+    ),
+    Target(
+        "duplicate_pages_p95_ms", "duplicate finder among 1,000,000 people (keyset pages)",
+        "p95 < 50 ms for page 1 and page 50",
+        "duplicate finder among 1,000,000 people: worst p95 (ms)",
+        "duplicate_pages_p95_ms_max", "<", 50.0, ".0f", ".1f",
     ),
 )  # fmt: skip
 # Not the product spec's Targets but the test set-up's (docs/testing.md): what a test suite
@@ -163,6 +177,7 @@ def assemble(
     postgres: dict[str, Any],
     v2: dict[str, Any],
     setup: dict[str, Any] | None = None,
+    read_side: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """results.json: every figure of the run, its problems and the targets judged (`setup`:
     bench/scenarios.py setup_cost's figures, judged apart as SETUP_TARGETS)."""
@@ -256,6 +271,9 @@ def assemble(
         results["test_setup"] = setup
         results["ephemeral_ready_s"] = setup["ephemeral_ready_s"]["median"]
         results["workspace_create_ms"] = setup["workspace_create_ms"]["p95"]
+    if read_side is not None:
+        results["read_side"] = read_side
+        results |= read_figures(read_side)
     results["setup_targets"] = judge(results, SETUP_TARGETS)
     results["targets"] = judge(results)
     results["targets_met"] = all(t["pass"] is not False for t in results["targets"].values())

@@ -14,6 +14,7 @@ from bench.report import (
     durability_section,
     headline,
     postgres_section,
+    read_side_section,
     setup_section,
     sqlite_section,
     targets_section,
@@ -131,6 +132,18 @@ floor below.
   under this sustained load (the largest of the run is judged).
   wrk is a closed-loop generator: latencies are those of its connections each waiting for its
   answer, not of an open arrival rate.
+- **The read side** — [`bench/dataset.py`](../bench/dataset.py) writes 1,000,000 people with
+  20 attributes each straight into a migrated SQLite database (90% with an id and an email, 9%
+  leads with an email only, 1% with an id only, each tied by a conflict record to a lead: the
+  duplicate finder's id-only + email-only pairs), then one `roster serve` answers, one request
+  at a time ([`bench/read_side.py`](../bench/read_side.py)): look-ups by id, cio_id and email;
+  keyset pages of "people with an email but no id" and of an attribute equality, and of the
+  duplicate finder (50 a page), page 1 and page 50 (its cursor found by walking), each asked 20
+  times (p95); the CSV export of everyone through its signed link (rows/s, and the server's peak
+  RSS, which must stay < {TARGET_BY_KEY["csv_export_peak_rss_mb"].bound:.0f} MB); delete by list
+  of 10,000 people. Targets: **export ≥ {TARGET_BY_KEY["csv_export_rows_per_s"].bound:,.0f}
+  rows/s**, **every page's p95 < 50 ms**. Prefix search of emails has no API yet (the People
+  page's search will), so it is not measured.
 - **Ingestion floor**: [`bench/floor.py`](../bench/floor.py), the same writes as the Segment
   batch benchmark ({floor["events"]:,} events, {floor["batch"]} per transaction) done by a bare
   sqlite3 script (WAL, `synchronous=NORMAL`; no HTTP, no rules), run in the same run on the same
@@ -188,6 +201,10 @@ a missed target is printed in bold and recorded here. The whole run takes three 
 ### Segment `POST /v1/batch` (PostgreSQL, 2 server processes)
 
 {postgres_section(results)}
+
+### The read side: 1,000,000 people (SQLite)
+
+{read_side_section(results)}
 
 ### Test set-up: `roster serve --ephemeral` and the pytest plugin
 

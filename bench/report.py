@@ -351,3 +351,47 @@ def headline(results: dict[str, Any]) -> str:
             "\n> quiet machine.\n"
         )
     return f"{warnings}\n{figures_table(rows)}\n\n{status}"
+
+
+def read_side_section(results: dict[str, Any]) -> str:
+    """Look-ups, filter and duplicate-finder pages, the export and delete by list, on the read
+    side's data set; a part the run skipped says why."""
+    read = results.get("read_side")
+    if not read:
+        return NOT_MEASURED + "."
+    rows = []
+    names = {
+        "lookups": "look-up",
+        "filter_email_but_no_id": "filter: an email but no id",
+        "filter_attribute_eq": "filter: `plan` = `pro`",
+        "duplicates": "duplicate finder",
+    }
+    for part, name in names.items():
+        found = read.get(part, {})
+        if found.get("skipped"):
+            rows.append([name, "skipped", "—", found.get("reason", "")])
+            continue
+        for what, timing in found.items():
+            label = what.replace("_", " ")
+            rows.append([f"{name}: {label}", f"{timing['p50_ms']:.1f}", f"{timing['p95_ms']:.1f}",
+                         verdict(timing["p95_ms"] < 50.0)])  # fmt: skip
+    pages = table(["what", "p50 ms", "p95 ms", "p95 < 50 ms"], "lrrl", rows)
+    lines = [f"{read['people']:,} people with {read['attributes']} attributes each, written in "
+             f"{read['build_s']:.0f} s; one request at a time."]  # fmt: skip
+    export = read.get("export", {})
+    if "rows_per_s" in export:
+        lines.append(
+            f"CSV export: {export['rows']:,} rows ({export['bytes'] / 1e6:,.0f} MB) in "
+            f"{export['seconds']:.1f} s, **{export['rows_per_s']:,} rows/s**; the server's peak "
+            f"RSS {export['server_peak_rss_mb']:.0f} MB."
+        )
+    else:
+        lines.append(f"CSV export: skipped ({export.get('reason', NOT_MEASURED)}).")
+    deleted = read.get("delete_by_list", {})
+    if "seconds" in deleted:
+        lines.append(
+            f"Delete by list: {deleted['deleted']:,} people in {deleted['seconds']:.1f} s."
+        )
+    else:
+        lines.append(f"Delete by list: skipped ({deleted.get('reason', NOT_MEASURED)}).")
+    return pages + "\n\n" + "\n".join(f"- {line}" for line in lines)

@@ -125,13 +125,14 @@ def test_the_targets_section_lists_every_product_target_and_the_planned_ones_as_
     assert len(rows) == 1 + len(TARGETS)
     for target, row in zip(TARGETS, rows[1:], strict=True):
         assert row.startswith(f"| {target.what} | {target.spec} |")
+        judged = judge(results)[target.key]  # today's targets, as the page judges them
         if target.figure is None:
             assert row.endswith(f"| — | {PLANNED} |")
+        elif judged.get("skipped"):
+            assert row.endswith(f"| {target.label} {target.target} | {judged['skipped']} |")
         else:
-            judged = results["targets"][target.key]
             assert f"{target.label} {target.target}" in row
             assert row.endswith(f"| {target.text(judged['value'])}: {verdict(judged['pass'])} |")
-    assert "Not measured yet, the features are planned: CSV export of 1,000,000 people" in page
 
 
 def verdict(ok: bool | None) -> str:
