@@ -15,6 +15,7 @@ from roster.api import (
     app_api,
     deletion,
     errors,
+    exports,
     health,
     noop,
     roster_api,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(app_api.router)
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
+    app.include_router(exports.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)
     app.add_middleware(RawPathRouting)

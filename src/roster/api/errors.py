@@ -24,6 +24,7 @@ from roster.api.answers import JsonAnswer
 from roster.domain.errors import (
     ConflictError,
     InvalidInput,
+    LinkRefused,
     MergeRefused,
     NotFound,
     RosterError,
@@ -65,6 +66,8 @@ def _status(error: RosterError, door: str) -> int:
     match error:
         case Unauthorized():
             return 401
+        case LinkRefused():
+            return 403
         case Unavailable():
             return 503
         case ConflictError() | SettingRefused() | UnmergeRefused():
@@ -81,6 +84,8 @@ def _code(error: RosterError) -> str:
     match error:
         case Unauthorized():
             return "unauthorized"
+        case LinkRefused():
+            return "forbidden"
         case ConflictError():
             return "conflict"
         case NotFound():

@@ -9,6 +9,7 @@
     ├── UnmergeRefused          a merge cannot be undone now (reason)
     ├── NotFound                a person, object or workspace does not exist
     ├── Unauthorized            missing or wrong credentials
+    ├── LinkRefused             a signed download link was altered or has expired
     ├── SettingRefused          a workspace setting cannot change now (holders)
     └── Unavailable             the database cannot be read or written now; nothing of the
                                 call was stored, so sending it again is safe (retry_after)
@@ -84,6 +85,11 @@ class NotFound(RosterError):
 class Unauthorized(RosterError):
     def __init__(self, message: str = "Unauthorized request") -> None:
         super().__init__(message)
+
+
+class LinkRefused(RosterError):
+    """A signed link (an export download) that was altered, not made here, or expired: the
+    link is its own authorisation, so this is a refusal, not a missing credential."""
 
 
 class SettingRefused(RosterError):

@@ -9,6 +9,7 @@ from pathlib import Path
 from roster.domain.context import Clock, IdMaker, new_cio_id
 from roster.domain.errors import Unavailable
 from roster.services.deletion import Deletion
+from roster.services.exports import Exports, link_key
 from roster.services.ingestion import Ingestion
 from roster.services.lookups import Lookups
 from roster.services.suppressions import Suppressions
@@ -16,6 +17,7 @@ from roster.services.upkeep import Upkeep
 from roster.services.workspaces import Workspaces
 from roster.storage import migrate
 from roster.storage.database import Database, connect, ping
+from roster.storage.exports import ExportReads
 from roster.storage.reads import Reader
 from roster.storage.suppression_list import SuppressionList
 from roster.storage.vault import Vault, load_or_create_key
@@ -46,6 +48,7 @@ class System:
     upkeep: Upkeep
     suppressions: Suppressions
     deletion: Deletion
+    exports: Exports
 
     @classmethod
     def open(
@@ -61,7 +64,8 @@ class System:
     ) -> System:
         database = connect(database_url, sqlite_synchronous)
         migrate.upgrade(database.writer)
-        vault = Vault(load_or_create_key(secret_key, data_dir))
+        key = load_or_create_key(secret_key, data_dir)
+        vault = Vault(key)
         writer = Writer(database, vault, max_batch=writer_batch, timeout=write_timeout)
         writer.start()
         ingestion = Ingestion(writer, clock, make_cio_id)
@@ -74,6 +78,7 @@ class System:
             upkeep=Upkeep(writer, clock),
             suppressions=Suppressions(SuppressionList(database, vault), writer),
             deletion=Deletion(ingestion),
+            exports=Exports(ExportReads(database), writer, link_key(key), clock),
         )
 
     def readiness(self) -> Readiness:

@@ -1,0 +1,283 @@
+"""CSV exports of people (docs/api.md §4, §6): make one, look at it, sign a download link for it,
+and produce its file, the same bytes for the download and for `roster export people`.
+
+An export is done when it is made: its total is counted then, and its file is read from the
+people as they are when it is downloaded (docs/decisions.md, *Exports are done when made*).
+
+A download link is its own authorisation: it names the workspace, the export and an expiry,
+signed with HMAC-SHA256 under a key derived from ROSTER_SECRET_KEY (docs/decisions.md,
+*Signed export links*)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from roster.domain.context import Clock
+from roster.domain.csv_cells import encode_cell
+from roster.domain.errors import InvalidInput, LinkRefused, NotFound
+from roster.domain.limits import ATTRIBUTE_NAME_MAX_BYTES
+from roster.storage.exports import ExportReads, ExportRecord, PersonRow, insert_export
+from roster.storage.writer import Transaction, Writer
+
+__all__ = ["FIXED_COLUMNS", "LINK_LIFETIME", "Export", "Exports", "Plan", "link_key"]
+
+# The columns every export starts with, in this order; attribute columns follow by name.
+FIXED_COLUMNS = ("cio_id", "id", "email", "created_at", "_created_in_roster_at", "unsubscribed")
+LINK_LIFETIME = 15 * 60  # seconds
+MAX_LISTED_ATTRIBUTES = 1000
+# Rows read from the database at a time, and rows per piece of the file handed on.
+READ_BATCH = 2000
+_LINK_PURPOSE = b"roster export download links v1"
+# A string can only read as JSON when it starts with one of these (JSON's grammar; checked
+# against orjson for every code point in tests/services/test_export_rows.py).
+_JSON_STARTS = frozenset('{["-0123456789tfn \t\n\r')
+
+
+def link_key(secret_key: str) -> bytes:
+    """The key export links are signed with: derived from ROSTER_SECRET_KEY, used for nothing
+    else, so a link never reveals anything about the secret or the vault's key."""
+    return hmac.new(secret_key.encode(), _LINK_PURPOSE, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Export:
+    id: int
+    status: str
+    total: int | None
+    created_at: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "customers",
+            "status": self.status,
+            "total": self.total,
+            "created_at": int(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to export: the attribute columns asked for (None: every attribute the people
+    hold) and the filter, as given."""
+
+    attributes: list[str] | None = None
+    filter: Any = None
+
+
+def check_attributes(given: object) -> list[str] | None:
+    """The `attributes` of an export: a list of attribute names, sorted, each once."""
+    if given is None:
+        return None
+    if not isinstance(given, list) or not given:
+        raise InvalidInput(
+            "attributes must be a non-empty array of attribute names", field="attributes"
+        )
+    if len(given) > MAX_LISTED_ATTRIBUTES:
+        raise InvalidInput(
+            f"attributes can name at most {MAX_LISTED_ATTRIBUTES} attributes", field="attributes"
+        )
+    for name in given:
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(
+                "every entry of attributes must be a non-empty string", field="attributes"
+            )
+        if "\x00" in name:
+            raise InvalidInput(
+                "an attribute name cannot contain a NUL character", field="attributes"
+            )
+        if len(name.encode()) > ATTRIBUTE_NAME_MAX_BYTES:
+            raise InvalidInput(
+                f"attribute name '{name[:40]}' is longer than {ATTRIBUTE_NAME_MAX_BYTES} bytes",
+                field="attributes",
+            )
+    return sorted(set(given))
+
+
+def _attribute_columns(names: Sequence[str]) -> list[str]:
+    # The fixed columns already hold created_at and unsubscribed; naming one adds nothing.
+    return [name for name in names if name not in FIXED_COLUMNS]
+
+
+def _cell(value: Any) -> str:
+    """encode_cell, with its commonest case first: a string that cannot read as JSON."""
+    if value.__class__ is str and value and value[0] not in _JSON_STARTS:
+        return value
+    return encode_cell(value)
+
+
+def csv_pieces(
+    columns: Sequence[str], batches: Iterator[Sequence[PersonRow]]
+) -> Iterator[tuple[int, bytes]]:
+    """The file: its header, then one piece per batch of people (how many, and the UTF-8
+    bytes). RFC 4180 quoting and CRLF line ends, as Python's csv module writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow((*FIXED_COLUMNS, *columns))
+    yield 0, buffer.getvalue().encode()
+    loads = orjson.loads
+    cell = _cell
+    writerow = writer.writerow
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        for cio_id, id_, email, created_in_roster_at, attributes_json in batch:
+            attributes = loads(attributes_json)
+            get = attributes.get
+            writerow(
+                (
+                    cio_id,
+                    id_,
+                    email,
+                    cell(get("created_at")),
+                    created_in_roster_at,
+                    cell(get("unsubscribed")),
+                    *[cell(get(name)) for name in columns],
+                )
+            )
+        yield len(batch), buffer.getvalue().encode()
+
+
+class Exports:
+    def __init__(
+        self,
+        reads: ExportReads,
+        writer: Writer,
+        key: bytes,
+        clock: Clock,
+        read_batch: int = READ_BATCH,
+    ) -> None:
+        self._reads = reads
+        self._writer = writer
+        self._key = key
+        self._clock = clock
+        self._read_batch = read_batch
+
+    # -- the export records ------------------------------------------------------------------
+
+    def plan(self, filter_json: Any = None, attributes: object = None) -> Plan:
+        """What a call or command asks to export, checked: InvalidInput naming what is wrong."""
+        if filter_json is not None:
+            raise InvalidInput("filters are not supported yet", field="filters")
+        return Plan(check_attributes(attributes), filter_json)
+
+    def count(self, workspace_id: int, plan: Plan) -> int:
+        return self._reads.count(workspace_id)
+
+    async def create(self, workspace_id: int, plan: Plan) -> Export:
+        """A new export, done as it is made: its total is the people it covers now."""
+        total = self.count(workspace_id, plan)
+        now = self._clock()
+
+        def work(tx: Transaction) -> int:
+            return insert_export(
+                tx.connection, workspace_id, plan.filter, plan.attributes, total, now
+            )
+
+        export_id: int = await self._writer.run(work)
+        return Export(export_id, "done", total, now)
+
+    def _record(self, workspace_id: int, export_id: str | int) -> ExportRecord:
+        number = _export_number(export_id)
+        record = None if number is None else self._reads.record(workspace_id, number)
+        if record is None:
+            raise NotFound(f"no export with id '{export_id}'")
+        return record
+
+    def get(self, workspace_id: int, export_id: str | int) -> Export:
+        record = self._record(workspace_id, export_id)
+        return Export(record.id, record.status, record.total, record.created_at)
+
+    # -- download links ----------------------------------------------------------------------
+
+    def _signature(self, workspace_id: int, export_id: int, expires: int) -> str:
+        message = f"{workspace_id}:{export_id}:{expires}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def link(self, workspace_id: int, export_id: str | int, base_url: str) -> str:
+        """A link to the export's file, valid for LINK_LIFETIME seconds, needing no key."""
+        record = self._record(workspace_id, export_id)
+        expires = int(self._clock()) + LINK_LIFETIME
+        query = urlencode(
+            {
+                "workspace": workspace_id,
+                "expires": expires,
+                "signature": self._signature(workspace_id, record.id, expires),
+            }
+        )
+        return f"{base_url}/v1/exports/{record.id}/file?{query}"
+
+    def open_link(
+        self, export_id: str, workspace: str, expires: str, signature: str
+    ) -> tuple[int, Plan]:
+        """The workspace and the plan a download link stands for; LinkRefused when it was
+        altered, was not made here, or has expired."""
+        number = _export_number(export_id)
+        if number is None or not workspace.isascii() or not workspace.isdigit():
+            raise LinkRefused(_ALTERED)
+        if not expires.isascii() or not expires.isdigit() or len(expires) > 12:
+            raise LinkRefused(_ALTERED)
+        workspace_id, until = int(workspace), int(expires)
+        expected = self._signature(workspace_id, number, until)
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            raise LinkRefused(_ALTERED)
+        if self._clock() >= until:
+            at = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            raise LinkRefused(
+                f"this download link expired at {at} (links last {LINK_LIFETIME // 60} "
+                f"minutes): ask for a new one with GET /v1/exports/{number}/download"
+            )
+        record = self._record(workspace_id, number)
+        return workspace_id, Plan(record.attributes, record.filter)
+
+    # -- the file ----------------------------------------------------------------------------
+
+    def columns(self, workspace_id: int, plan: Plan) -> list[str]:
+        """The attribute columns: those asked for, or every name the people hold."""
+        names = plan.attributes
+        if names is None:
+            names = self._reads.attribute_names(workspace_id)
+        return _attribute_columns(names)
+
+    def pieces(
+        self, workspace_id: int, plan: Plan, columns: Sequence[str] | None = None
+    ) -> Iterator[tuple[int, bytes]]:
+        """The CSV file in pieces: (people in the piece, its bytes). Streamed from the
+        database as it is consumed; nothing is read before the first piece is asked for."""
+        chosen = self.columns(workspace_id, plan) if columns is None else columns
+        batches = self._reads.people(workspace_id, self._read_batch)
+        try:
+            yield from csv_pieces(chosen, batches)
+        finally:
+            batches.close()  # a download given up half-way gives its connection back now
+
+    def file(
+        self, workspace_id: int, plan: Plan, columns: Sequence[str] | None = None
+    ) -> Iterator[bytes]:
+        for _, data in self.pieces(workspace_id, plan, columns):
+            yield data
+
+
+_ALTERED = (
+    "this download link is not valid: it was altered or not made by this server; "
+    "ask for a new one with GET /v1/exports/{id}/download"
+)
+
+
+def _export_number(export_id: str | int) -> int | None:
+    """An export id as its row number; None when it cannot be one."""
+    if isinstance(export_id, int):
+        return export_id
+    if not export_id.isascii() or not export_id.isdigit() or len(export_id) > 19:
+        return None
+    return int(export_id)
