@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from roster import __version__, logs
 from roster.api import (
     app_api,
+    conflicts,
     deletion,
     errors,
     exports,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(app_api.router)
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
+    app.include_router(conflicts.router)
     app.include_router(exports.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)

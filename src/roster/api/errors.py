@@ -27,6 +27,7 @@ from roster.domain.errors import (
     LinkRefused,
     MergeRefused,
     NotFound,
+    ResolveRefused,
     RosterError,
     SettingRefused,
     Unauthorized,
@@ -70,7 +71,7 @@ def _status(error: RosterError, door: str) -> int:
             return 403
         case Unavailable():
             return 503
-        case ConflictError() | SettingRefused() | UnmergeRefused():
+        case ConflictError() | SettingRefused() | UnmergeRefused() | ResolveRefused():
             return 409
         case NotFound():
             return 404
@@ -94,6 +95,8 @@ def _code(error: RosterError) -> str:
             return "merge_refused"
         case UnmergeRefused():
             return "unmerge_refused"
+        case ResolveRefused():
+            return "resolve_refused"
         case SettingRefused():
             return "setting_refused"
         case InvalidInput():

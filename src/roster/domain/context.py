@@ -15,11 +15,24 @@ from roster.domain.workspace import WorkspaceRules
 
 Clock = Callable[[], float]
 IdMaker = Callable[[], str]
+_IDENTIFIER_KINDS = ("id", "email", "anonymous_id")
 
 
 def new_cio_id() -> str:
     """12 random hex characters (48 bits): short, lowercase, and not guessable."""
     return secrets.token_hex(6)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An identifier change a call asked for and did not get (I5.2-I5.4, I7.3): what the
+    conflicts list counts (docs/api.md §5). `value` is normalised; `holder_pk` is who held it."""
+
+    kind: str
+    value: str
+    person_pk: int
+    holder_pk: int | None
+    reason: str
 
 
 @dataclass
@@ -30,6 +43,7 @@ class Outcome:
     created: bool = False
     notes: list[Note] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
 
 
 @dataclass
@@ -167,10 +181,22 @@ class Context:
             )
         )
 
-    def failed(self, person: Person, attribute: str, value: Any, reason: str) -> None:
+    def failed(
+        self, person: Person, attribute: str, value: Any, reason: str, holder_pk: int | None = None
+    ) -> None:
         self.activity(
             person, "failed_attribute_change", attribute, {"value": value, "reason": reason}
         )
+        # A refused change to an identifier value is counted (a removal has no value to count).
+        if attribute in _IDENTIFIER_KINDS and isinstance(value, str) and person.pk is not None:
+            if holder_pk is None:
+                holder_pk = self.owner(attribute, value)
+            if holder_pk == person.pk:
+                holder_pk = None
+            normalised = normalise(attribute, value)
+            self.outcome.refused.append(
+                Refusal(attribute, normalised, person.pk, holder_pk, reason)
+            )
 
     def conflict(self, person: Person, kind: str, value: str, holder_pk: int) -> None:
         holder = self.store.person_by_pk(holder_pk)
@@ -181,6 +207,7 @@ class Context:
             kind,
             value,
             "The identifier is already associated with a different profile.",
+            holder_pk,
         )
 
     def note(self, reason: str, identifier_hash: str | None = None) -> None:

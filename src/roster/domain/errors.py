@@ -7,6 +7,7 @@
     ├── ConflictError           strict mode: an identifier belongs to someone else
     ├── MergeRefused            a merge cannot happen (reason)
     ├── UnmergeRefused          a merge cannot be undone now (reason)
+    ├── ResolveRefused          a recorded conflict cannot be resolved now (reason)
     ├── NotFound                a person, object or workspace does not exist
     ├── Unauthorized            missing or wrong credentials
     ├── LinkRefused             a signed download link was altered or has expired
@@ -76,6 +77,10 @@ class MergeRefused(RosterError):
 
 class UnmergeRefused(RosterError):
     """No merge to undo, or an identifier of the secondary went elsewhere since (I6.4)."""
+
+
+class ResolveRefused(RosterError):
+    """A recorded conflict cannot be resolved now: the holder is no orphan, or a side is gone."""
 
 
 class NotFound(RosterError):

@@ -13,6 +13,7 @@ from roster.domain.identifiers import normalise
 from roster.domain.operations import Operation, named_identifiers
 from roster.domain.store import Store
 from roster.domain.workspace import WorkspaceRules
+from roster.storage import conflict_rows
 from roster.storage.writer import Transaction, Writer, lock_key
 
 
@@ -41,6 +42,8 @@ class Dropped:
 
 
 Result = Outcome | RosterError
+# Work that must commit with the operations or not at all (a resolved conflict's mark).
+Then = Callable[[Transaction], None]
 
 
 class Ingestion:
@@ -67,6 +70,7 @@ class Ingestion:
         strict: bool,
         isolate: bool,
         dropped: Sequence[Dropped],
+        then: Then | None = None,
     ) -> Callable[[Transaction], list[Result]]:
         def log_notes(tx: Transaction, message: Message, outcome: Outcome) -> None:
             for note in outcome.notes:
@@ -78,6 +82,8 @@ class Ingestion:
                     message.message_id,
                     note.identifier_hash,
                 )
+            if outcome.refused:  # rare: most calls add no statement here
+                conflict_rows.record(tx.connection, workspace_id, door, outcome.refused, tx.now)
 
         def all_together(tx: Transaction) -> list[Result]:
             store = tx.store(workspace_id, door)
@@ -124,6 +130,8 @@ class Ingestion:
             for message, result in zip(messages, results, strict=True):
                 if isinstance(result, Outcome):
                     log_notes(tx, message, result)
+            if then is not None:
+                then(tx)
             return results
 
         return work
@@ -148,6 +156,7 @@ class Ingestion:
             step = apply(Context(store, rules, self.clock, self.make_cio_id, strict), op)
             outcome.notes.extend(step.notes)
             outcome.conflicts.extend(step.conflicts)
+            outcome.refused.extend(step.refused)
             outcome.created = outcome.created or step.created
             outcome.cio_id = step.cio_id or outcome.cio_id
         return outcome
@@ -160,12 +169,15 @@ class Ingestion:
         strict: bool = False,
         isolate: bool = False,
         dropped: Sequence[Dropped] = (),
+        then: Then | None = None,
     ) -> list[Result]:
         """Apply in order, acknowledged after commit. Without `isolate` the first error
         rejects the whole request (nothing written) and is raised; with it, each message
         succeeds or fails alone and failures come back in the list (and in the log).
-        `dropped` are messages refused before they became operations: logged only."""
-        work = self._work(workspace_id, messages, door, strict, isolate, dropped)
+        `dropped` are messages refused before they became operations: logged only. `then`
+        runs in the same transaction after the operations (without `isolate`: only if all
+        of them succeeded)."""
+        work = self._work(workspace_id, messages, door, strict, isolate, dropped, then)
         results: list[Result] = await self.writer.run(
             work, self._keys(workspace_id, messages), weight=max(1, len(messages))
         )
@@ -178,8 +190,10 @@ class Ingestion:
         door: str,
         strict: bool = False,
         isolate: bool = False,
+        then: Then | None = None,
     ) -> list[Result]:
-        work = self._work(workspace_id, messages, door, strict, isolate, ())
+        """As `apply`, from a thread that may wait (the command line)."""
+        work = self._work(workspace_id, messages, door, strict, isolate, (), then)
         results: list[Result] = self.writer.run_sync(work, self._keys(workspace_id, messages))
         return results
 

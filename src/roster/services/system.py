@@ -8,6 +8,7 @@ from pathlib import Path
 
 from roster.domain.context import Clock, IdMaker, new_cio_id
 from roster.domain.errors import Unavailable
+from roster.services.conflicts import Conflicts
 from roster.services.deletion import Deletion
 from roster.services.exports import Exports, link_key
 from roster.services.ingestion import Ingestion
@@ -16,6 +17,7 @@ from roster.services.suppressions import Suppressions
 from roster.services.upkeep import Upkeep
 from roster.services.workspaces import Workspaces
 from roster.storage import migrate
+from roster.storage.conflict_rows import ConflictRows
 from roster.storage.database import Database, connect, ping
 from roster.storage.exports import ExportReads
 from roster.storage.reads import Reader
@@ -48,6 +50,7 @@ class System:
     upkeep: Upkeep
     suppressions: Suppressions
     deletion: Deletion
+    conflicts: Conflicts
     exports: Exports
 
     @classmethod
@@ -78,6 +81,7 @@ class System:
             upkeep=Upkeep(writer, clock),
             suppressions=Suppressions(SuppressionList(database, vault), writer),
             deletion=Deletion(ingestion),
+            conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
         )
 
