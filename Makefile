@@ -4,13 +4,14 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit examples bench mutate clean help
+.PHONY: run test lint typecheck unit examples bench mutate soak clean help
 
 help:
 	@echo "make run    create the venv, install, start roster on SQLite with a demo workspace"
 	@echo "make test   lint, type-check and run every test (SQLite and PostgreSQL)"
 	@echo "make bench  measure ingestion against the baselines (docs/benchmarks.md)"
 	@echo "make mutate plant bugs in the identity rules and count what the domain tests catch"
+	@echo "make soak   kill -9 a loaded server 100 times (SQLite and PostgreSQL) and count what was lost"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +59,9 @@ mutate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .roster roster.db roster.db-wal roster.db-shm
+
+# The crash test of `make test` for longer (docs/operations.md): SOAK_ROUNDS kills of a server
+# under retrying load, on SQLite and PostgreSQL, with its figures printed.
+SOAK_ROUNDS ?= 100
+soak: $(STAMP)
+	ROSTER_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest -s -p no:cacheprovider --no-cov tests/api/test_crash_safety.py

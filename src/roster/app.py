@@ -15,6 +15,7 @@ from roster.api import (
     app_api,
     conflicts,
     deletion,
+    drain,
     errors,
     exports,
     health,
@@ -63,9 +64,11 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         gc.collect()
         gc.freeze()
         task = asyncio.create_task(_upkeep(opened, settings.upkeep_interval))
+        restore = drain.install(opened, settings.drain_seconds)
         try:
             yield
         finally:
+            restore()
             task.cancel()
             if system is None:  # a system handed in belongs to the caller
                 await asyncio.to_thread(opened.close)

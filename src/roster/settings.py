@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         description="Seconds a write call may wait for the writer before it is answered 503 "
         "with Retry-After instead (nothing of it stored).",
     )
+    drain_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=300,
+        description="After SIGTERM, seconds roster keeps listening and answers new write calls "
+        "503 with Retry-After (and /readyz 503) before it stops taking connections, so that a "
+        "load balancer sees it leave; calls it already took are finished either way.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Least severe log level written."
     )

@@ -39,6 +39,7 @@ async def readyz(request: Request) -> JsonAnswer:
             "queue_depth": writer.queue_depth,
             "last_commit": writer.last_commit,
             "down_since": writer.down_since,
+            "draining": writer.draining,
         },
     }
     if readiness.ready:
@@ -47,6 +48,8 @@ async def readyz(request: Request) -> JsonAnswer:
         body["message"] = "the database is unreachable"
     elif not readiness.schema_current:
         body["message"] = "the database schema is not current: restart roster to migrate it"
+    elif writer.draining:
+        body["message"] = "roster is stopping: it finishes the calls it took and takes no more"
     elif not writer.alive:
         body["message"] = "the writer has stopped"
     else:

@@ -37,7 +37,14 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        return self.readable and self.schema_current and self.writer.alive and self.writer.writable
+        writer = self.writer
+        return (
+            self.readable
+            and self.schema_current
+            and writer.alive
+            and writer.writable
+            and not writer.draining
+        )
 
 
 @dataclass

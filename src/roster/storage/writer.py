@@ -144,6 +144,7 @@ class WriterStatus:
     queue_depth: int  # requests waiting (approximate)
     last_commit: float | None  # unix time of the last committed batch
     down_since: float | None  # unix time the database went away, while it is
+    draining: bool = False  # the server is stopping: queued work finishes, new work is refused
 
 
 _STOP = object()
@@ -173,6 +174,7 @@ class Writer:
         self._checkpoints = threading.Event()
         # Read by request threads, written by the writer thread only (plain assignments).
         self._writable = True
+        self._draining = False
         self._down_since: float | None = None
         self.last_commit: float | None = None
         self.batches = 0  # for /metrics
@@ -201,6 +203,12 @@ class Writer:
             self._checkpointer.join()
             self._checkpointer = None
 
+    def drain(self) -> None:
+        """The server is stopping (docs/operations.md): what is queued finishes, what comes
+        after is refused as Unavailable, so that its client sends it to another server or
+        again later."""
+        self._draining = True
+
     def status(self) -> WriterStatus:
         thread = self._thread
         return WriterStatus(
@@ -209,6 +217,7 @@ class Writer:
             queue_depth=self._queue.qsize(),
             last_commit=self.last_commit,
             down_since=self._down_since,
+            draining=self._draining,
         )
 
     def _checkpoint(self) -> None:
@@ -247,6 +256,8 @@ class Writer:
         away the future fails at once with Unavailable."""
         if self._thread is None:
             raise RuntimeError("the writer is not running")
+        if self._draining:
+            raise unavailable("roster is stopping")
         job = _Job(work, lock_keys, weight)
         if self._writable:
             self._queue.put(job)

@@ -399,6 +399,15 @@ class RunningRoster(WorkspaceKeys, StartStop):
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL to the whole session, as a crash or an out-of-memory killer would: nothing
+        is finished or flushed."""
+        process, self.process = self.process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT)
+
     def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
         """SIGTERM, then SIGKILL (to the whole session) after `timeout` seconds. The exit code.
         A server under load finishes the requests it was answering first, hence the timeout."""
