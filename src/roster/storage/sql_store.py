@@ -164,6 +164,17 @@ _DELETE_OWNED = {
     for table in ("events", "devices", "activities", "relationships", "identifiers")
 }
 
+# The person's transactional messages (the outbox holds their address): the rows queued for them,
+# and those of people merged into them, found by the delivery ids that name their activities.
+_DELETE_OUTBOX = (
+    statement("DELETE FROM outbox WHERE workspace_id = :ws AND person_pk = :pk"),
+    statement(
+        "DELETE FROM outbox WHERE workspace_id = :ws AND delivery_id IN (SELECT name FROM "
+        "activities WHERE workspace_id = :ws AND person_pk = :pk AND name IS NOT NULL AND type "
+        "IN ('sent_email', 'drafted_email', 'sent_action', 'drafted_action'))"
+    ),
+)
+
 
 # The identifiers whose owners a request keeps at hand (anonymous ids move in bulk on merges).
 _KNOWN_KINDS = ("id", "email")
@@ -433,6 +444,8 @@ class SqlStore(MergeRows):
         self._gone(person_pk)
         self.flush()
         self.remove_merges_into(person_pk)
+        for stmt in _DELETE_OUTBOX:  # before the activities that name the merged-in ones
+            self.sql.run(stmt, {"ws": self.ws, "pk": person_pk})
         for table in ("events", "devices", "relationships", "activities", "identifiers"):
             self.sql.run(_DELETE_OWNED[table], {"ws": self.ws, "pk": person_pk})
 
