@@ -20,6 +20,7 @@ from roster.api import (
     exports,
     health,
     noop,
+    outbox,
     roster_api,
     segment,
     suppressions,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
     app.include_router(conflicts.router)
+    app.include_router(outbox.router)
     app.include_router(exports.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)

@@ -13,6 +13,7 @@ from roster.services.deletion import Deletion
 from roster.services.exports import Exports, link_key
 from roster.services.ingestion import Ingestion
 from roster.services.lookups import Lookups
+from roster.services.outbox import Outbox
 from roster.services.suppressions import Suppressions
 from roster.services.upkeep import Upkeep
 from roster.services.workspaces import Workspaces
@@ -20,6 +21,7 @@ from roster.storage import migrate
 from roster.storage.conflict_rows import ConflictRows
 from roster.storage.database import Database, connect, ping
 from roster.storage.exports import ExportReads
+from roster.storage.outbox_rows import OutboxRows
 from roster.storage.reads import Reader
 from roster.storage.suppression_list import SuppressionList
 from roster.storage.vault import Vault, load_or_create_key
@@ -57,6 +59,7 @@ class System:
     upkeep: Upkeep
     suppressions: Suppressions
     deletion: Deletion
+    outbox: Outbox
     conflicts: Conflicts
     exports: Exports
 
@@ -88,6 +91,7 @@ class System:
             upkeep=Upkeep(writer, clock),
             suppressions=Suppressions(SuppressionList(database, vault), writer),
             deletion=Deletion(ingestion),
+            outbox=Outbox(ingestion, OutboxRows(database), clock),
             conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
         )
