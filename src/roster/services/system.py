@@ -88,7 +88,7 @@ class System:
             ingestion=ingestion,
             lookups=Lookups(Reader(database)),
             workspaces=Workspaces(database, writer, vault),
-            upkeep=Upkeep(writer, clock),
+            upkeep=Upkeep(writer, clock, database),
             suppressions=Suppressions(SuppressionList(database, vault), writer),
             deletion=Deletion(ingestion),
             outbox=Outbox(ingestion, OutboxRows(database), clock),
