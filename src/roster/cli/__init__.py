@@ -309,11 +309,13 @@ def workspaces_list(
 
 # Command groups with modules of their own register here, once app and the helpers they share
 # exist.
+from roster.cli import conflicts as _conflicts  # noqa: E402
 from roster.cli import delete as _delete  # noqa: E402
 from roster.cli import people as _people  # noqa: E402
 from roster.cli import suppressions as _suppressions  # noqa: E402
 
 app.add_typer(_suppressions.app, name="suppressions")
+app.add_typer(_conflicts.app, name="conflicts")
 app.command("delete")(_delete.delete)
 app.command("merge")(_people.merge)
 app.command("unmerge")(_people.unmerge)
