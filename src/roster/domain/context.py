@@ -35,6 +35,15 @@ class Refusal:
     reason: str
 
 
+@dataclass(frozen=True)
+class Citation:
+    """A rule of docs/identity.md that decided part of a call, and what it decided there: how
+    `roster explain` says why a call went where it did."""
+
+    rule: str
+    why: str
+
+
 @dataclass
 class Outcome:
     """What a call did: the person it ended on, and what the logs should say."""
@@ -44,6 +53,7 @@ class Outcome:
     notes: list[Note] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
+    rules: list[Citation] = field(default_factory=list)
 
 
 @dataclass
@@ -144,22 +154,32 @@ class Context:
         if isinstance(ref, Given):
             self.note_blocked("reference", ref)
             self.note("no usable reference: nothing was changed")
+            self.cite("I3.6", "no usable reference: nothing was changed")
             return None
         hashed = self.suppressed([(ref.kind, ref.value)])
         if hashed is not None:
             self.note("the call references a suppressed identifier", hashed)
+            self.cite("I9.2", f"{ref.kind} is suppressed: the call is ignored")
             return None
         person = self.find(ref)
         if person is None:
             if ref.kind == "cio_id" or not create or ref.kind == "anonymous_id":
                 self.note(f"no person has {ref.kind} '{ref.value}': nothing was changed")
+                self.cite("I8.1", f"no person has {ref.kind} '{ref.value}': nothing was changed")
                 return None
+            self.cite("I8.1", f"no person has {ref.kind} '{ref.value}': a new person is created")
             if ref.kind == "id":
                 person = self.create_person(id_=ref.value)
             else:
                 person = self.create_person(email=ref.value)
+        else:
+            self.cite("I8.1", f"the person with {ref.kind} '{ref.value}'")
         self.outcome.cio_id = person.cio_id
         return person
+
+    def cite(self, rule: str, why: str) -> None:
+        """Record that `rule` (a number of docs/identity.md, like "I3.3") decided `why`."""
+        self.outcome.rules.append(Citation(rule, why))
 
     # -- what the logs say ------------------------------------------------------------------------
 
@@ -202,6 +222,8 @@ class Context:
         holder = self.store.person_by_pk(holder_pk)
         held_by = holder.cio_id if holder else "?"
         self.outcome.conflicts.append(Conflict(kind, value, person.cio_id, held_by))
+        rule = "I7.3" if kind == "anonymous_id" else "I5.2"
+        self.cite(rule, f"{kind} '{value}' is held by cio_{held_by}: a conflict, left as it was")
         self.failed(
             person,
             kind,
@@ -222,6 +244,7 @@ class Context:
     def finish(self) -> Outcome:
         """Strict mode: a remaining conflict rejects the whole call (I5.2)."""
         if self.outcome.conflicts and (self.strict or self.rules.strict_conflicts):
+            self.cite("I5.2", "strict mode: a conflict rejects the whole call")
             raise ConflictError(self.outcome.conflicts)
         return self.outcome
 

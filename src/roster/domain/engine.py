@@ -82,7 +82,8 @@ def _track(ctx: Context, op: TrackEvent) -> None:
             and ctx.store.event_id_seen(op.event_id)
         )
         if replay:
-            return  # I8.2: a replay must not create the person again
+            ctx.cite("I8.2", f"event id '{op.event_id}' was seen before: the event is ignored")
+            return  # a replay must not create the person again
         person = ctx.person_for(ref, create=True)
         if person is None:
             return
@@ -90,6 +91,12 @@ def _track(ctx: Context, op: TrackEvent) -> None:
     elif anonymous_id is not None:
         ctx.note_blocked("reference", ref)
         person_pk = ctx.owner("anonymous_id", anonymous_id)  # known: straight to the person
+        if person_pk is None:
+            ctx.cite("I7.1", f"an anonymous event, kept under anonymous id '{anonymous_id}'")
+        else:
+            ctx.cite(
+                "I7.2", f"anonymous id '{anonymous_id}' is linked: the event goes to its person"
+            )
     else:
         ctx.note_blocked("reference", ref)
         ctx.note_blocked("anonymous_id", op.anonymous_id)
@@ -107,7 +114,8 @@ def _track(ctx: Context, op: TrackEvent) -> None:
         )
     )
     if not stored:
-        return  # I8.2: a repeated event id is ignored, and changes nothing else
+        ctx.cite("I8.2", f"event id '{op.event_id}' was seen before: the event is ignored")
+        return  # a repeated event id changes nothing else
     if person is not None and anonymous_id is not None:
         link_anonymous_id(ctx, person, anonymous_id)
 
@@ -122,7 +130,8 @@ def _add_device(ctx: Context, op: AddDevice) -> None:
     if existing is not None and existing.person_pk != person.pk:
         previous = ctx.store.person_by_pk(existing.person_pk)
         moved_from = previous.cio_id if previous else None
-        if previous is not None:  # I8.3: a token belongs to one person; it moves
+        if previous is not None:  # a token belongs to one person; it moves
+            ctx.cite("I8.3", f"device '{op.token}' moves from cio_{previous.cio_id}")
             ctx.activity(previous, "device_change", op.token, {"action": "moved_away"})
     attributes = dict(existing.attributes) if existing and existing.person_pk == person.pk else {}
     attributes.update(op.attributes)
@@ -168,6 +177,7 @@ def delete_person(ctx: Context, person: Person, suppressed: bool = False) -> Non
 def _delete(ctx: Context, ref: Reference | Given) -> None:
     person = ctx.person_for(ref, create=False)
     if person is not None:
+        ctx.cite("I9.1", f"cio_{person.cio_id} is deleted")
         delete_person(ctx, person)
 
 
@@ -180,6 +190,7 @@ def _suppress(ctx: Context, ref: Reference | Given) -> None:
         if ref.kind == "cio_id":
             ctx.note(f"no person has cio_id '{ref.value}': nothing was suppressed")
             return
+        ctx.cite("I9.2", f"no person has {ref.kind} '{ref.value}': the value is suppressed")
         ctx.store.add_suppressions([ctx.hash(ref.kind, ref.value)])
         return
     hashes = [ctx.hash("cio_id", person.cio_id)]
@@ -187,6 +198,7 @@ def _suppress(ctx: Context, ref: Reference | Given) -> None:
         hashes.append(ctx.hash("id", person.id))
     if person.email is not None and ctx.rules.emails_identify:
         hashes.append(ctx.hash("email", person.email))
+    ctx.cite("I9.2", f"cio_{person.cio_id} is deleted and its identifiers suppressed")
     ctx.store.add_suppressions(hashes)
     delete_person(ctx, person, suppressed=True)
 
@@ -197,6 +209,8 @@ def _unsuppress(ctx: Context, ref: Reference | Given) -> None:
         return
     if ctx.store.remove_suppression_group(ctx.hash(ref.kind, ref.value)) == 0:
         ctx.note(f"{ref.kind} was not suppressed: nothing was changed")
+    else:
+        ctx.cite("I9.3", f"{ref.kind} and what was suppressed with it are freed")
 
 
 def _merge(ctx: Context, op: Merge) -> None:
@@ -205,6 +219,7 @@ def _merge(ctx: Context, op: Merge) -> None:
         secondary = resolve_side(ctx, op.secondary, "secondary")
         merge_people(ctx, primary, secondary)
     except MergeRefused as refused:
+        ctx.cite("I6.1", f"merge refused: {refused.message}")
         if ctx.strict or ctx.rules.strict_conflicts:
             raise
         ctx.note(f"merge refused: {refused.message}")
@@ -223,6 +238,7 @@ def _alias(ctx: Context, op: Alias) -> None:
         hashed = ctx.suppressed([(previous.kind, previous.value)])
         if hashed is not None:
             ctx.note("alias: previousId is a suppressed identifier", hashed)
+            ctx.cite("I9.2", "alias: previousId is suppressed: the call is ignored")
             return
         secondary = ctx.find(previous)
         if secondary is None:
@@ -235,11 +251,14 @@ def _alias(ctx: Context, op: Alias) -> None:
         if previous.kind != "id":  # an email or cio_ reference is no anonymous id [decision]
             ctx.note(f"alias: no person has {previous.kind} '{previous.value}': nothing merged")
             return
+        ctx.cite("I6.6", "alias: previousId names no person: it is linked as an anonymous id")
         person = ctx.person_for(op.user, create=True)
         if person is not None:
             link_anonymous_id(ctx, person, op.previous)
         return
     primary = ctx.person_for(op.user, create=False)
     if primary is None or primary.pk == secondary.pk:
+        ctx.cite("I6.6", "alias: nothing to merge")
         return
+    ctx.cite("I6.6", f"alias: cio_{secondary.cio_id} merges into cio_{primary.cio_id}")
     merge_people(ctx, primary, secondary, reason="alias")

@@ -36,6 +36,7 @@ def identify(ctx: Context, op: Identify) -> None:
     hashed = ctx.suppressed(_call_identifiers(ref, body_id, body_email))
     if hashed is not None:
         ctx.note("the call references or sets a suppressed identifier", hashed)
+        ctx.cite("I9.2", "the call references or sets a suppressed identifier: it is ignored")
         return
 
     _auto_merge(ctx, ref, body_id, body_email)
@@ -47,6 +48,8 @@ def identify(ctx: Context, op: Identify) -> None:
     if op.anonymous_id.value is not None:
         link_anonymous_id(ctx, target, op.anonymous_id.value)
     changes = apply_attributes(target, op.attributes, op.timestamp, ctx.now)
+    if changes:
+        ctx.cite("I4.1", f"{len(changes)} attribute change(s) applied")
     for name, before, after in changes:
         ctx.activity(target, "attribute_change", name, {"from": before, "to": after})
     for rel in op.relationships:
@@ -85,6 +88,9 @@ def _auto_merge(
     if by_id.email is not None or by_email.id is not None:
         return
     older, newer = sorted((by_id, by_email), key=lambda p: (p.created_in_roster_at, p.pk or 0))
+    ctx.cite(
+        "I6.5", f"id and email named two people: cio_{newer.cio_id} merges into cio_{older.cio_id}"
+    )
     merge_people(ctx, older, newer, reason="auto_merge")
 
 
@@ -99,24 +105,33 @@ def _choose_target(
         if body_email is not None:  # I3.4: a Segment identify with only an email
             found = ctx.find(Reference("email", body_email))
             if found is not None:
+                ctx.cite("I3.4", f"no reference: the person with email '{body_email}'")
                 return found
             if op.update_only:
                 ctx.note("_update is set and no person has this email: nothing was created")
+                ctx.cite("I3.5", "_update is set: nothing is created")
                 return None
+            ctx.cite("I3.4", f"no reference and no person has email '{body_email}': a new lead")
             return ctx.create_person(email=body_email)
-        ctx.note("no usable id or email: no person was created or changed")  # I3.6
+        ctx.note("no usable id or email: no person was created or changed")
+        ctx.cite("I3.6", "no usable id or email: no person was created or changed")
         return None
 
     if ref.kind == "anonymous_id":
-        ctx.note("only an anonymous id: no person was created or changed")  # I3.6
+        ctx.note("only an anonymous id: no person was created or changed")
+        ctx.cite("I3.6", "only an anonymous id: no person was created or changed")
         return None
 
     target = ctx.find(ref)
     if ref.kind == "cio_id":
         if target is None:
-            ctx.note(f"no person has cio_id '{ref.value}': nothing was changed")  # I2.1
+            ctx.note(f"no person has cio_id '{ref.value}': nothing was changed")
+            ctx.cite("I3.1", f"no person has cio_id '{ref.value}': the call stops")
+        else:
+            ctx.cite("I3.1", f"the person with cio_id '{ref.value}'")
         return target
     if target is not None:
+        ctx.cite("I3.2", f"the person with {ref.kind} '{ref.value}'")
         return target
 
     other_kind = "email" if ref.kind == "id" else "id"
@@ -124,12 +139,19 @@ def _choose_target(
     if other_value is not None:
         matched = ctx.find(Reference(other_kind, other_value))  # type: ignore[arg-type]
         if matched is not None:
+            ctx.cite(
+                "I3.3",
+                f"no person has {ref.kind} '{ref.value}'; the person with "
+                f"{other_kind} '{other_value}' is the target",
+            )
             _give_reference(ctx, matched, ref)
             return matched
 
     if op.update_only:  # I3.5: _update never creates
         ctx.note(f"_update is set and no person has {ref.kind} '{ref.value}': nothing was created")
+        ctx.cite("I3.5", "_update is set: nothing is created")
         return None
+    ctx.cite("I3.5", f"no person has {ref.kind} '{ref.value}': a new person is created")
     if ref.kind == "id":
         return ctx.create_person(id_=ref.value, email=body_email)
     return ctx.create_person(id_=body_id, email=ref.value)
@@ -144,6 +166,7 @@ def _give_reference(ctx: Context, person: Person, ref: Reference) -> None:
         ctx.assign(person, "email", ref.value)
     else:
         reason = ID_NEEDS_CIO if ref.kind == "id" else EMAIL_NEEDS_CIO
+        ctx.cite("I3.3", f"the target keeps its {ref.kind}: {reason}")
         ctx.failed(person, ref.kind, ref.value, reason)
 
 
@@ -165,8 +188,11 @@ def _change_identifiers(ctx: Context, target: Person, op: Identify, ref: Referen
             continue
         if removal:
             if by_cio:  # I5.6: removal only through a cio_ reference
+                if current is not None:
+                    ctx.cite("I5.6", f"{kind} removed through a cio_ reference")
                 ctx.unassign(target, kind)
             elif current is not None:
+                ctx.cite("I5.6", f"{kind} is not removed: that takes a cio_ reference")
                 ctx.failed(
                     target, kind, None, f"{kind} can only be removed through a cio_ reference"
                 )
@@ -176,18 +202,28 @@ def _change_identifiers(ctx: Context, target: Person, op: Identify, ref: Referen
             continue
         if current is not None and normalise(kind, current) == normalise(kind, value):
             if current != value:  # I4.9: same email in another letter case: update stored form
+                ctx.cite("I4.9", "the same email in another letter case: its spelling is updated")
                 target.email = value
                 ctx.activity(target, "attribute_change", "email", {"from": current, "to": value})
             continue
         if current is not None:
             allowed = by_cio or (kind == "email" and by_id and ctx.rules.allow_email_update_by_id)
             if not allowed:
+                rule = "I5.3" if kind == "id" else "I5.4"
+                ctx.cite(
+                    rule,
+                    f"{kind} is not changed: {ID_NEEDS_CIO if kind == 'id' else EMAIL_NEEDS_CIO}",
+                )
                 ctx.failed(target, kind, value, ID_NEEDS_CIO if kind == "id" else EMAIL_NEEDS_CIO)
                 continue
         holder = ctx.owner(kind, value)
         if holder is not None and holder != target.pk:
             ctx.conflict(target, kind, value, holder)
             continue
+        if current is None:
+            ctx.cite("I5.1", f"the target gains {kind} '{value}'")
+        else:
+            ctx.cite("I5.3" if kind == "id" else "I5.4", f"{kind} changes to '{value}'")
         ctx.assign(target, kind, value)
 
 
@@ -201,6 +237,7 @@ def link_anonymous_id(ctx: Context, person: Person, anonymous_id: str) -> None:
         ctx.conflict(person, "anonymous_id", anonymous_id, holder)
         return
     ctx.store.set_identifier("anonymous_id", anonymous_id, person.pk)
+    ctx.cite("I7.2", f"anonymous id '{anonymous_id}' joins the person with its events")
     moved = ctx.store.attach_anonymous_events(anonymous_id, person.pk)
     data: dict[str, object] = {"anonymous_id": anonymous_id, "events": moved}
     related = ctx.store.attach_anonymous_relationships(anonymous_id, person.pk)

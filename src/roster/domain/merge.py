@@ -58,6 +58,7 @@ def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str =
     if primary.pk == secondary.pk:
         raise MergeRefused("the primary and secondary are the same person")
     assert primary.pk is not None and secondary.pk is not None
+    ctx.cite("I6.2", f"cio_{secondary.cio_id} merges into cio_{primary.cio_id} ({reason})")
     ctx.forget()
     store = ctx.store
     theirs = store.relationships_of(secondary.pk)
@@ -274,5 +275,6 @@ def unmerge_people(
     ctx.activity(primary, "profile_unmerge", None, {**data, "kept": kept})
     ctx.activity(secondary, "profile_unmerge", None, data)
     ctx.outcome.cio_id = secondary.cio_id
+    ctx.cite("I6.4", f"the merge of cio_{secondary.cio_id} into cio_{primary.cio_id} is undone")
     ctx.forget()
     return secondary

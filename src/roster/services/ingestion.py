@@ -157,6 +157,7 @@ class Ingestion:
             outcome.notes.extend(step.notes)
             outcome.conflicts.extend(step.conflicts)
             outcome.refused.extend(step.refused)
+            outcome.rules.extend(step.rules)
             outcome.created = outcome.created or step.created
             outcome.cio_id = step.cio_id or outcome.cio_id
         return outcome
