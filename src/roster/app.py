@@ -19,6 +19,7 @@ from roster.api import (
     errors,
     exports,
     health,
+    imports,
     noop,
     outbox,
     roster_api,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(conflicts.router)
     app.include_router(outbox.router)
     app.include_router(exports.router)
+    app.include_router(imports.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)
     app.add_middleware(RawPathRouting)

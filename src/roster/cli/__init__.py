@@ -311,11 +311,13 @@ def workspaces_list(
 # exist.
 from roster.cli import conflicts as _conflicts  # noqa: E402
 from roster.cli import delete as _delete  # noqa: E402
+from roster.cli import imports as _imports  # noqa: E402
 from roster.cli import people as _people  # noqa: E402
 from roster.cli import suppressions as _suppressions  # noqa: E402
 
 app.add_typer(_suppressions.app, name="suppressions")
 app.add_typer(_conflicts.app, name="conflicts")
+app.add_typer(_imports.app, name="import")
 app.command("delete")(_delete.delete)
 app.command("merge")(_people.merge)
 app.command("unmerge")(_people.unmerge)

@@ -11,6 +11,7 @@ from roster.domain.errors import Unavailable
 from roster.services.conflicts import Conflicts
 from roster.services.deletion import Deletion
 from roster.services.exports import Exports, link_key
+from roster.services.imports import Imports
 from roster.services.ingestion import Ingestion
 from roster.services.lookups import Lookups
 from roster.services.outbox import Outbox
@@ -62,6 +63,7 @@ class System:
     outbox: Outbox
     conflicts: Conflicts
     exports: Exports
+    imports: Imports
 
     @classmethod
     def open(
@@ -94,6 +96,7 @@ class System:
             outbox=Outbox(ingestion, OutboxRows(database), clock),
             conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
+            imports=Imports(ingestion, Lookups(Reader(database))),
         )
 
     def readiness(self) -> Readiness:
