@@ -350,6 +350,47 @@ def test_the_list_pages_newest_first_and_pages_do_not_shift(client, track, app_k
     assert newcomer not in [m["delivery_id"] for m in second["messages"]]
 
 
+def test_a_message_for_someone_merged_away_keeps_their_cio_id_until_an_unmerge(
+    client, track, app_key
+):
+    _person(client, track, app_key, "keep", email="keep@example.com")
+    second = _person(client, track, app_key, "away", email="away@example.com")
+    _send(client, app_key, "push", transactional_message_id=1, identifiers={"id": "away"})
+    merged = client.post(
+        "/v1/merge_customers",
+        json={"primary": {"id": "keep"}, "secondary": {"id": "away"}},
+        headers=app_key,
+    )
+    assert merged.status_code == 200, merged.text
+    cio_id = second["identifiers"]["cio_id"]
+    (listed,) = _all(client, app_key)
+    assert listed["customer"] == {"cio_id": cio_id, "id": None, "email": None}
+
+    undone = client.post("/v1/customers/keep/unmerge", headers=app_key)
+    assert undone.status_code == 200, undone.text
+    (listed,) = _all(client, app_key)
+    assert listed["customer"] == {"cio_id": cio_id, "id": "away", "email": "away@example.com"}
+
+
+def test_a_cio_id_is_read_with_or_without_its_prefix(client, track, app_key):
+    person = _person(client, track, app_key, "prefixed")
+    cio_id = person["identifiers"]["cio_id"]
+    for written in (cio_id, f"cio_{cio_id}"):
+        _send(
+            client, app_key, "in_app", transactional_message_id=1, identifiers={"cio_id": written}
+        )
+    assert [m["customer"]["id"] for m in _all(client, app_key)] == ["prefixed", "prefixed"]
+
+
+def test_a_body_over_4000000_bytes_is_a_400(client, track, app_key, system, workspace):
+    _person(client, track, app_key, "huge", email="huge@example.com")
+    before = _stored(system, workspace)
+    body = {**VALID, "identifiers": {"id": "huge"}, "message_data": {"x": "y" * 4_000_000}}
+    answer = client.post("/v1/send/email", json=body, headers=app_key)
+    assert_error(answer, 400, "4000000", meta="error")
+    assert _stored(system, workspace) == before
+
+
 def test_a_key_reaches_only_its_own_workspaces_outbox(client, track, app_key, system: System):
     _person(client, track, app_key, "mine", email="mine@example.com")
     _send(client, app_key, "email", transactional_message_id=1, identifiers={"id": "mine"})
