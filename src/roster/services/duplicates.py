@@ -1,0 +1,206 @@
+"""The duplicate finder (docs/api.md §5, §6): groups of people who are probably one human, each
+with the person a merge should keep, and merging a group into that person through the writer.
+
+Groups come in two sections, in this order: people who share a case-folded email (`same_email`
+when they spell it alike, `email_case` when only case or surrounding spaces differ), by email;
+then id-only + email-only pairs tied by an unresolved conflict record (`conflict_pair`,
+docs/identity.md I5.2), by record. A page reads a bounded number of bounded slices of the
+indexes, so it may hold fewer groups than asked for, even none, while `next` goes on: every page
+answers in about the same time however sparse the duplicates are (docs/decisions.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.domain import cursors
+from roster.domain.errors import RosterError
+from roster.domain.identifiers import Reference
+from roster.services.hygiene import Hygiene
+from roster.storage.duplicate_groups import DuplicateGroups, Member
+
+__all__ = ["Duplicates", "Group", "Member", "Merged"]
+
+SAME_EMAIL = "same_email"
+EMAIL_CASE = "email_case"
+CONFLICT_PAIR = "conflict_pair"
+# People (or conflict records) one slice looks through, and slices a page may read: measured to
+# keep a page under 50 ms on 1,000,000 people on both databases (docs/benchmarks.md).
+SCAN = 10_000
+SLICES = 2
+SHOWN = 100  # people listed per group; `size` counts them all
+_EMAILS, _CONFLICTS = "e", "c"
+# A cursor holds the last email looked at; one too long for a cursor holds its first characters
+# and the row number of someone who had it (see _resume).
+_PREFIX = 100
+
+
+@dataclass(frozen=True)
+class Group:
+    reason: str
+    size: int
+    people: tuple[Member, ...]  # oldest first: people[0] is the suggested primary
+    email: str | None = None  # the case-folded email an email group shares
+    conflict: tuple[str, str] | None = None  # (kind, value) of a conflict pair's record
+
+    @property
+    def primary(self) -> Member:
+        return self.people[0]
+
+    def as_json(self) -> dict[str, Any]:
+        """The group as GET /api/duplicates and `roster duplicates --json` show it."""
+        answer: dict[str, Any] = {
+            "reason": self.reason,
+            "primary": self.primary.cio_id,
+            "size": self.size,
+            "people": [
+                {
+                    "cio_id": m.cio_id,
+                    "id": m.id,
+                    "email": m.email,
+                    "created_in_roster_at": m.created_in_roster_at,
+                }
+                for m in self.people
+            ],
+        }
+        if self.email is not None:
+            answer["email"] = self.email
+        if self.conflict is not None:
+            answer["conflict"] = {"kind": self.conflict[0], "value": self.conflict[1]}
+        return answer
+
+
+@dataclass
+class Merged:
+    """What merging groups did: people merged away, and each refusal with its reason."""
+
+    groups: int = 0
+    people: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (cio_id, why)
+
+
+@dataclass
+class _Position:
+    section: str
+    email: str = ""
+    inclusive: bool = False
+    conflict: int = 0
+
+
+def _email_reason(members: tuple[Member, ...]) -> str:
+    return SAME_EMAIL if len({m.email for m in members}) == 1 else EMAIL_CASE
+
+
+class Duplicates:
+    def __init__(self, groups: DuplicateGroups) -> None:
+        self._groups = groups
+
+    # -- cursors ---------------------------------------------------------------------------------
+
+    def _encode(self, workspace_id: int, at: _Position) -> str:
+        if at.section == _CONFLICTS:
+            return cursors.encode([_CONFLICTS, at.conflict])
+        whole = cursors.encode([_EMAILS, at.email])
+        if len(whole) <= cursors.MAX_CHARS:
+            return whole
+        holder = self._groups.oldest_with(workspace_id, at.email)
+        return cursors.encode([_EMAILS, at.email[:_PREFIX], holder or 0])
+
+    def _decode(self, workspace_id: int, start: str) -> _Position:
+        match cursors.decode(start):
+            case None:
+                return _Position(_EMAILS)
+            case [str() as section, str() as email] if section == _EMAILS:
+                return _Position(_EMAILS, email)
+            case [str() as section, str() as prefix, int() as pk] if (
+                section == _EMAILS and not isinstance(pk, bool) and len(prefix) == _PREFIX
+            ):
+                return self._resume(workspace_id, prefix, pk)
+            case [str() as section, int() as pk] if (
+                section == _CONFLICTS and not isinstance(pk, bool) and 0 <= pk < 2**63
+            ):
+                return _Position(_CONFLICTS, conflict=pk)
+            case _:
+                raise cursors.refused()
+
+    def _resume(self, workspace_id: int, prefix: str, pk: int) -> _Position:
+        """After an email too long for a cursor: after the email of the person the cursor
+        names while they still have it; else from its first characters on, which may show
+        again a group with that beginning but never skips one."""
+        email = self._groups.email_of(workspace_id, pk) if 0 < pk < 2**63 else None
+        if email is not None and email.startswith(prefix):
+            return _Position(_EMAILS, email)
+        return _Position(_EMAILS, prefix, inclusive=True)
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def page(self, workspace_id: int, start: str, limit: int) -> tuple[list[Group], str]:
+        """Up to `limit` groups after the cursor `start`, and the cursor of the next page ("" after
+        the last)."""
+        at = self._decode(workspace_id, start)
+        found: list[Group] = []
+        for _ in range(SLICES):
+            wanted = limit - len(found)
+            if wanted == 0:
+                break
+            if at.section == _EMAILS:
+                emails = self._groups.email_groups(
+                    workspace_id, at.email, at.inclusive, wanted, SCAN, SHOWN
+                )
+                found += [
+                    Group(_email_reason(g.members), g.size, g.members, email=g.email_folded)
+                    for g in emails.found
+                ]
+                at = (
+                    _Position(_CONFLICTS)
+                    if emails.ended
+                    else _Position(_EMAILS, emails.upto or at.email)
+                )
+            else:
+                pairs = self._groups.conflict_pairs(workspace_id, at.conflict, wanted, SCAN)
+                found += [
+                    Group(CONFLICT_PAIR, 2, p.members, conflict=(p.kind, p.value))
+                    for p in pairs.found
+                ]
+                if pairs.ended:
+                    return found, ""
+                at = _Position(_CONFLICTS, conflict=pairs.upto or at.conflict)
+        return found, self._encode(workspace_id, at)
+
+    def walk(self, workspace_id: int, page_size: int = 500) -> Iterator[Group]:
+        """Every group, page by page (never all in memory)."""
+        start = ""
+        while True:
+            groups, start = self.page(workspace_id, start, page_size)
+            yield from groups
+            if not start:
+                return
+
+    # -- merging ---------------------------------------------------------------------------------
+
+    def everyone(self, workspace_id: int, group: Group) -> Iterator[Member]:
+        """All the group's people oldest first: an email group may list only its SHOWN oldest."""
+        if group.email is not None and group.size > len(group.people):
+            return self._groups.members(workspace_id, group.email)
+        return iter(group.people)
+
+    def merge(self, workspace_id: int, group: Group, hygiene: Hygiene, merged: Merged) -> None:
+        """Merge every person of the group into its oldest, one merge each (each undone by an
+        unmerge of the primary, latest first: docs/identity.md I6.4), counting into `merged`."""
+        people = self.everyone(workspace_id, group)
+        primary = next(people, None)
+        if primary is None:
+            return
+        kept = Reference("cio_id", primary.cio_id)
+        any_merged = False
+        for person in people:
+            try:
+                hygiene.merge_sync(workspace_id, kept, Reference("cio_id", person.cio_id))
+            except RosterError as error:
+                merged.refused.append((person.cio_id, error.message))
+                continue
+            merged.people += 1
+            any_merged = True
+        if any_merged:
+            merged.groups += 1
