@@ -15,7 +15,6 @@ from roster.api import (
     app_api,
     conflicts,
     deletion,
-    duplicates,
     drain,
     errors,
     exports,
@@ -31,6 +30,7 @@ from roster.api import (
     webhooks,
 )
 from roster.api.paths import RawPathRouting
+from roster.api.telemetry import RequestTelemetry
 from roster.services.system import System
 from roster.settings import Settings
 
@@ -94,13 +94,14 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(app_api.router)
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
-    app.include_router(duplicates.router)
     app.include_router(conflicts.router)
     app.include_router(outbox.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)
+    # Inside RawPathRouting (which hands on a copy of the scope), so it sees the route matched.
+    app.add_middleware(RequestTelemetry)
     app.add_middleware(RawPathRouting)
     return app
 

@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
@@ -58,21 +59,6 @@ async def readyz(request: Request) -> JsonAnswer:
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-async def metrics(request: Request) -> PlainTextResponse:
-    writer = system_of(request).writer
-    status = writer.status()
-    lines = [
-        "# HELP roster_write_transactions_total Write transactions committed or failed.",
-        "# TYPE roster_write_transactions_total counter",
-        f"roster_write_transactions_total {writer.batches}",
-        "# HELP roster_write_requests_total Requests applied by the writer.",
-        "# TYPE roster_write_requests_total counter",
-        f"roster_write_requests_total {writer.requests}",
-        "# HELP roster_writer_writable 1 when the writer can write, 0 while the database is away.",
-        "# TYPE roster_writer_writable gauge",
-        f"roster_writer_writable {int(status.alive and status.writable)}",
-        "# HELP roster_writer_queue_depth Requests waiting for the writer.",
-        "# TYPE roster_writer_queue_depth gauge",
-        f"roster_writer_queue_depth {status.queue_depth}",
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+async def metrics(request: Request) -> Response:
+    body = system_of(request).telemetry.text()
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from roster.domain.context import Clock, Context, IdMaker, Outcome, new_cio_id
 from roster.domain.engine import apply
-from roster.domain.errors import RosterError
+from roster.domain.errors import RosterError, Unavailable
 from roster.domain.identifiers import normalise
 from roster.domain.operations import Operation, named_identifiers
 from roster.domain.store import Store
 from roster.domain.workspace import WorkspaceRules
+from roster.services.telemetry import Telemetry
 from roster.storage import conflict_rows
 from roster.storage.writer import Transaction, Writer, lock_key
 
@@ -47,10 +48,29 @@ Then = Callable[[Transaction], None]
 
 
 class Ingestion:
-    def __init__(self, writer: Writer, clock: Clock = time.time, make_cio_id: IdMaker = new_cio_id):
+    def __init__(
+        self,
+        writer: Writer,
+        clock: Clock = time.time,
+        make_cio_id: IdMaker = new_cio_id,
+        telemetry: Telemetry | None = None,
+    ):
         self.writer = writer
         self.clock = clock
         self.make_cio_id = make_cio_id
+        self.telemetry = telemetry
+
+    def _count(
+        self, door: str, messages: Sequence[Message], results: list[Result], dropped: int = 0
+    ) -> None:
+        """What /metrics counts of an answered request (docs/operations.md, "Metrics")."""
+        if self.telemetry is not None:
+            self.telemetry.applied(door, [message.ops for message in messages], results)
+            self.telemetry.dropped(door, dropped)
+
+    def _lost(self) -> None:
+        if self.telemetry is not None:
+            self.telemetry.database_errors.inc()
 
     def _keys(self, workspace_id: int, messages: Sequence[Message]) -> tuple[int, ...]:
         if not self.writer.takes_locks:
@@ -179,9 +199,14 @@ class Ingestion:
         runs in the same transaction after the operations (without `isolate`: only if all
         of them succeeded)."""
         work = self._work(workspace_id, messages, door, strict, isolate, dropped, then)
-        results: list[Result] = await self.writer.run(
-            work, self._keys(workspace_id, messages), weight=max(1, len(messages))
-        )
+        try:
+            results: list[Result] = await self.writer.run(
+                work, self._keys(workspace_id, messages), weight=max(1, len(messages))
+            )
+        except Unavailable:
+            self._lost()
+            raise
+        self._count(door, messages, results, len(dropped))
         return results
 
     def apply_sync(
@@ -195,7 +220,12 @@ class Ingestion:
     ) -> list[Result]:
         """As `apply`, from a thread that may wait (the command line)."""
         work = self._work(workspace_id, messages, door, strict, isolate, (), then)
-        results: list[Result] = self.writer.run_sync(work, self._keys(workspace_id, messages))
+        try:
+            results: list[Result] = self.writer.run_sync(work, self._keys(workspace_id, messages))
+        except Unavailable:
+            self._lost()
+            raise
+        self._count(door, messages, results)
         return results
 
     async def one(self, workspace_id: int, message: Message, door: str, strict: bool) -> Outcome:

@@ -10,19 +10,18 @@ from roster.domain.context import Clock, IdMaker, new_cio_id
 from roster.domain.errors import Unavailable
 from roster.services.conflicts import Conflicts
 from roster.services.deletion import Deletion
-from roster.services.duplicates import Duplicates
 from roster.services.exports import Exports, link_key
 from roster.services.imports import Imports
 from roster.services.ingestion import Ingestion
 from roster.services.lookups import Lookups
 from roster.services.outbox import Outbox
 from roster.services.suppressions import Suppressions
+from roster.services.telemetry import Telemetry
 from roster.services.upkeep import Upkeep
 from roster.services.workspaces import Workspaces
 from roster.storage import migrate
 from roster.storage.conflict_rows import ConflictRows
 from roster.storage.database import Database, connect, ping
-from roster.storage.duplicate_groups import DuplicateGroups
 from roster.storage.exports import ExportReads
 from roster.storage.outbox_rows import OutboxRows
 from roster.storage.reads import Reader
@@ -56,13 +55,13 @@ class Readiness:
 class System:
     database: Database
     writer: Writer
+    telemetry: Telemetry
     ingestion: Ingestion
     lookups: Lookups
     workspaces: Workspaces
     upkeep: Upkeep
     suppressions: Suppressions
     deletion: Deletion
-    duplicates: Duplicates
     outbox: Outbox
     conflicts: Conflicts
     exports: Exports
@@ -86,17 +85,18 @@ class System:
         vault = Vault(key)
         writer = Writer(database, vault, max_batch=writer_batch, timeout=write_timeout)
         writer.start()
-        ingestion = Ingestion(writer, clock, make_cio_id)
+        telemetry = Telemetry(writer)
+        ingestion = Ingestion(writer, clock, make_cio_id, telemetry)
         return cls(
             database=database,
             writer=writer,
+            telemetry=telemetry,
             ingestion=ingestion,
             lookups=Lookups(Reader(database)),
             workspaces=Workspaces(database, writer, vault),
             upkeep=Upkeep(writer, clock, database),
             suppressions=Suppressions(SuppressionList(database, vault), writer),
             deletion=Deletion(ingestion),
-            duplicates=Duplicates(DuplicateGroups(database)),
             outbox=Outbox(ingestion, OutboxRows(database), clock),
             conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),

@@ -179,6 +179,7 @@ class Writer:
         self.last_commit: float | None = None
         self.batches = 0  # for /metrics
         self.requests = 0
+        self.on_commit: Callable[[int], None] | None = None  # told each group's size
 
     def start(self) -> None:
         if self._thread is None:
@@ -440,6 +441,8 @@ class Writer:
         """Answer a committed batch's requests, then try the ones to retry, each alone."""
         self.batches += 1
         self.requests += len(results)
+        if self.on_commit is not None:
+            self.on_commit(len(results))
         for job, value, failure in results:
             if failure is None:
                 job.future.set_result(value)

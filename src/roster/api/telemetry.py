@@ -1,0 +1,89 @@
+"""Every HTTP request gets a request id (in its logs and in its answer's `X-Request-Id`), is
+counted by door and status and timed by door for `/metrics`, and, at the debug log level, leaves
+one log line naming its route, never its path (a path can hold an id or an email)
+(docs/operations.md, "Logs" and "Metrics")."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from roster import logs
+
+log = logging.getLogger("roster.http")
+
+SEGMENT_TYPES = ("identify", "track", "page", "screen", "group", "alias", "batch", "import")
+_CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+def door_of(path: str) -> str:
+    """Which protocol a path belongs to: a label of few values, whatever the path holds."""
+    if path.startswith("/api/v2/"):
+        return "track_v2"
+    if path.startswith(("/api/v1/", "/auth")):
+        return "track_v1"
+    if path.startswith("/api/"):
+        return "roster"
+    if path.startswith("/v1/"):
+        first = path[4:].split("/", 1)[0]
+        return "segment" if first in SEGMENT_TYPES else "app"
+    if path.startswith("/segment/webhook"):
+        return "webhook"
+    if path in ("/healthz", "/readyz", "/metrics"):
+        return "operations"
+    return "other"
+
+
+def _request_id(scope: dict[str, Any]) -> str:
+    """The client's X-Request-Id when it is a plain token (so that its logs and roster's line
+    up), else a new one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id" and _CLIENT_ID.fullmatch(value):
+            return str(value.decode())
+    return uuid.uuid4().hex[:16]
+
+
+class RequestTelemetry:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = logs.request_id.set(request_id)
+        header = (b"x-request-id", request_id.encode())
+        started = time.perf_counter()
+        status = 500  # what the client sees if nothing is answered
+
+        async def answer(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answer)
+        finally:
+            seconds = time.perf_counter() - started
+            door = door_of(scope.get("path", ""))
+            system = getattr(getattr(scope.get("app"), "state", None), "system", None)
+            if system is not None:
+                system.telemetry.requests.labels(door, str(status)).inc()
+                system.telemetry.latency.labels(door).observe(seconds)
+            if log.isEnabledFor(logging.DEBUG):
+                route = getattr(scope.get("route"), "path", None) or "(no route)"
+                log.debug(
+                    "%s %s %d",
+                    scope.get("method"),
+                    route,
+                    status,
+                    extra={"door": door, "method": scope.get("method"), "route": route,
+                           "status": status, "ms": round(seconds * 1000, 2)},
+                )  # fmt: skip
+            logs.request_id.reset(token)
