@@ -16,6 +16,7 @@ from roster.api import (
     conflicts,
     deletion,
     drain,
+    duplicates,
     errors,
     exports,
     health,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(app_api.router)
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
+    app.include_router(duplicates.router)
     app.include_router(conflicts.router)
     app.include_router(outbox.router)
     app.include_router(exports.router)

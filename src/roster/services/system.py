@@ -10,6 +10,7 @@ from roster.domain.context import Clock, IdMaker, new_cio_id
 from roster.domain.errors import Unavailable
 from roster.services.conflicts import Conflicts
 from roster.services.deletion import Deletion
+from roster.services.duplicates import Duplicates
 from roster.services.exports import Exports, link_key
 from roster.services.imports import Imports
 from roster.services.ingestion import Ingestion
@@ -22,6 +23,7 @@ from roster.services.workspaces import Workspaces
 from roster.storage import migrate
 from roster.storage.conflict_rows import ConflictRows
 from roster.storage.database import Database, connect, ping
+from roster.storage.duplicate_groups import DuplicateGroups
 from roster.storage.exports import ExportReads
 from roster.storage.outbox_rows import OutboxRows
 from roster.storage.reads import Reader
@@ -62,6 +64,7 @@ class System:
     upkeep: Upkeep
     suppressions: Suppressions
     deletion: Deletion
+    duplicates: Duplicates
     outbox: Outbox
     conflicts: Conflicts
     exports: Exports
@@ -97,6 +100,7 @@ class System:
             upkeep=Upkeep(writer, clock, database),
             suppressions=Suppressions(SuppressionList(database, vault), writer),
             deletion=Deletion(ingestion),
+            duplicates=Duplicates(DuplicateGroups(database)),
             outbox=Outbox(ingestion, OutboxRows(database), clock),
             conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
