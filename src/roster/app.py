@@ -18,12 +18,12 @@ from roster.api import (
     drain,
     duplicates,
     errors,
+    explain,
     exports,
     health,
     imports,
     noop,
     outbox,
-    people_search,
     roster_api,
     segment,
     suppressions,
@@ -94,13 +94,13 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(roster_api.router)
     app.include_router(webhooks.router)
     app.include_router(app_api.router)
-    app.include_router(people_search.router)
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
     app.include_router(duplicates.router)
     app.include_router(conflicts.router)
     app.include_router(outbox.router)
     app.include_router(exports.router)
+    app.include_router(explain.router)
     app.include_router(imports.router)
     if settings.noop_endpoint:
         app.include_router(noop.router)

@@ -11,6 +11,7 @@ from roster.domain.errors import Unavailable
 from roster.services.conflicts import Conflicts
 from roster.services.deletion import Deletion
 from roster.services.duplicates import Duplicates
+from roster.services.explain import Explain
 from roster.services.exports import Exports, link_key
 from roster.services.imports import Imports
 from roster.services.ingestion import Ingestion
@@ -69,6 +70,7 @@ class System:
     conflicts: Conflicts
     exports: Exports
     imports: Imports
+    explain: Explain
 
     @classmethod
     def open(
@@ -105,6 +107,7 @@ class System:
             conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
             imports=Imports(ingestion, Lookups(Reader(database))),
+            explain=Explain(writer),
         )
 
     def readiness(self) -> Readiness:

@@ -1,0 +1,163 @@
+"""A rehearsal: a request's work run by the writer exactly as it would run, in its own
+SAVEPOINT of the writer's transaction, and then rolled back instead of kept (`roster explain`,
+docs/api.md §5).
+
+The work sees a transaction whose stores and ingestion log note what they would write (the
+activities, events and log rows, as the domain handed them over) before writing it; the
+rehearsal then raises `Rehearsed`, the writer rolls the request's savepoint back as it does for
+any failed request, and `RehearsingWriter.run` hands the work's own result back as if committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from roster.domain.people import Activity, Event, Person
+from roster.storage.sql_store import SqlStore
+from roster.storage.statements import Cursor
+from roster.storage.writer import Transaction, Work, Writer
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """An ingestion-log row the call would add (api.md §5)."""
+
+    door: str
+    reason: str
+    type: str | None
+    message_id: str | None
+    identifier_hash: str | None
+
+
+@dataclass
+class Rows:
+    """What a rehearsed request would have written, in the order it would have."""
+
+    activities: list[Activity] = field(default_factory=list)
+    events: list[tuple[Event, str | None]] = field(default_factory=list)  # with the cio_id
+    log: list[LogRow] = field(default_factory=list)
+    # The cio_ids of the people the call created, kept even when the call failed: its answer
+    # may name one (a 409's wanted_by) that no one will ever have.
+    created: set[str] = field(default_factory=set)
+
+    def size(self) -> tuple[int, int, int]:
+        return len(self.activities), len(self.events), len(self.log)
+
+    def cut(self, size: tuple[int, int, int]) -> None:
+        """Forget what was noted since `size`: a savepoint inside the request rolled it back."""
+        del self.activities[size[0] :]
+        del self.events[size[1] :]
+        del self.log[size[2] :]
+
+
+class Rehearsed(Exception):  # not an error: how a rehearsal leaves its savepoint
+    def __init__(self, value: Any) -> None:
+        super().__init__("rehearsed: rolled back")
+        self.value = value
+
+
+class _NotingStore(SqlStore):
+    def __init__(self, cursor: Cursor, workspace_id: int, now: float, rows: Rows) -> None:
+        super().__init__(cursor, workspace_id, now)
+        self._rows = rows
+
+    def add_person(self, person: Person) -> Person:
+        self._rows.created.add(person.cio_id)
+        return super().add_person(person)
+
+    def add_activity(self, activity: Activity) -> None:
+        self._rows.activities.append(activity)
+        super().add_activity(activity)
+
+    def add_event(self, event: Event) -> bool:
+        stored = super().add_event(event)
+        if stored:  # a repeated event id is not stored (I8.2)
+            # The person is the one the call just found (read through the same cache).
+            person = self.person_by_pk(event.person_pk) if event.person_pk is not None else None
+            self._rows.events.append((event, person.cio_id if person is not None else None))
+        return stored
+
+
+class _NotingTransaction(Transaction):
+    """The writer's transaction as the rehearsed work sees it: the same connection, cursor,
+    time and caches, with stores and a log that note what they write."""
+
+    def __init__(self, tx: Transaction, rows: Rows) -> None:
+        self.__dict__.update(tx.__dict__)  # shares the cursor, the caches and the batch's time
+        self._rows = rows
+        self._noting: set[int] = set()
+
+    def store(self, workspace_id: int, door: str | None = None) -> SqlStore:
+        if workspace_id not in self._noting or workspace_id not in self._stores:
+            # A store of its own: one an earlier request of the batch made notes nothing.
+            self._stores[workspace_id] = _NotingStore(
+                self.cursor, workspace_id, self.now, self._rows
+            )
+            self._noting.add(workspace_id)
+        return super().store(workspace_id, door)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        size = self._rows.size()
+        try:
+            with super().savepoint():
+                yield
+        except BaseException:
+            self._rows.cut(size)
+            raise
+
+    def log(
+        self,
+        workspace_id: int,
+        door: str,
+        reason: str,
+        type_: str | None = None,
+        message_id: str | None = None,
+        identifier_hash: str | None = None,
+    ) -> None:
+        self._rows.log.append(LogRow(door, reason, type_, message_id, identifier_hash))
+        super().log(workspace_id, door, reason, type_, message_id, identifier_hash)
+
+
+def rehearse(work: Work, rows: Rows) -> Work:
+    """`work`, noting its rows into `rows`, and always rolled back (raises Rehearsed)."""
+
+    def rehearsed(tx: Transaction) -> Any:
+        noting = _NotingTransaction(tx, rows)
+        try:
+            value = work(noting)
+        finally:
+            tx._savepoints = noting._savepoints  # its savepoint names stay unique
+        raise Rehearsed(value)
+
+    return rehearsed
+
+
+class RehearsingWriter:
+    """What Ingestion needs of a writer (`takes_locks`, `run`, `run_sync`), rehearsing every
+    request on the real writer: same queue, same locks, same transaction, nothing kept."""
+
+    def __init__(self, writer: Writer, rows: Rows) -> None:
+        self._writer = writer
+        self.rows = rows
+
+    @property
+    def takes_locks(self) -> bool:
+        return self._writer.takes_locks
+
+    async def run(self, work: Work, lock_keys: tuple[int, ...] = (), weight: int = 1) -> Any:
+        try:
+            await self._writer.run(rehearse(work, self.rows), lock_keys, weight)
+        except Rehearsed as done:
+            return done.value
+        raise AssertionError("a rehearsal always ends rolled back")
+
+    def run_sync(self, work: Work, lock_keys: tuple[int, ...] = ()) -> Any:
+        try:
+            self._writer.run_sync(rehearse(work, self.rows), lock_keys)
+        except Rehearsed as done:
+            return done.value
+        raise AssertionError("a rehearsal always ends rolled back")
