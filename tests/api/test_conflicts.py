@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roster.services.system import System
-from tests.api.calls import activities, assert_error, basic, customer, rows
+from tests.api.calls import activities, assert_error, basic, customer, ingestion_log, rows
 from tests.api.odd_input import ODD_JSON, ODD_TEXT
 from tests.api.stored import footprint
 
@@ -173,6 +173,8 @@ def test_a_refused_id_change_is_counted_and_resolving_it_applies_the_change(
     _resolve(client, app_key, conflict=listed["id"], preview=False)
     moved = customer(client, app_key, f"{uid}-new")
     assert moved["identifiers"]["email"] == f"{uid}@example.com"
+    again = client.post(RESOLVE, json={"conflict": listed["id"], "preview": False}, headers=app_key)
+    assert_error(again, 409, "resolved already")
 
 
 def test_the_preview_writes_nothing_and_leaves_the_conflict_unresolved(
@@ -359,3 +361,79 @@ def test_the_conflicts_api_needs_the_app_api_key(client, track):
     assert client.get(LIST).status_code == 401
     assert client.get(LIST, headers=track).status_code == 401
     assert client.post(RESOLVE, json={"conflict": "1"}).status_code == 401
+
+
+def test_a_deleted_persons_conflict_shows_no_person_and_cannot_be_resolved(
+    client, track, app_key, uid
+):
+    _put(client, track, uid, email=f"{uid}@example.com")
+    _put(client, track, f"{uid}@example.com", id=f"{uid}-2")
+    answer = client.delete(f"/api/v1/customers/{uid}", headers=track)
+    assert answer.status_code == 200, answer.text
+    (listed,) = _listed(client, app_key)
+    assert listed["person"] is None
+    assert_error(
+        client.post(RESOLVE, json={"conflict": listed["id"]}, headers=app_key),
+        409,
+        "has been deleted or merged",
+    )
+
+
+def test_an_anonymous_id_linked_to_a_second_person_is_counted_once_per_message_of_a_batch(
+    client, workspace, app_key, uid
+):
+    """I7.3 through Segment's batch, where each message succeeds or fails alone: the one that
+    fails is not counted, the two that conflict are."""
+    write_key = basic(workspace["write_key"])
+    first = {"type": "identify", "userId": f"{uid}-a", "anonymousId": f"anon-{uid}"}
+    answer = client.post("/v1/identify", json=first, headers=write_key)
+    assert answer.status_code == 200, answer.text
+    second = {"type": "identify", "userId": f"{uid}-b", "anonymousId": f"anon-{uid}"}
+    broken = {"type": "identify", "userId": f"{uid}-c", "traits": {"_created_in_roster_at": 1}}
+    answer = client.post("/v1/batch", json={"batch": [second, broken, second]}, headers=write_key)
+    assert answer.status_code == 200, answer.text
+    assert any("_created_in_roster_at" in e["reason"] for e in ingestion_log(client, app_key))
+    (listed,) = _listed(client, app_key)
+    assert (listed["identifier"], listed["value"]) == ("anonymous_id", f"anon-{uid}")
+    assert (listed["door"], listed["count"]) == ("segment", 2)
+    assert listed["person"]["id"] == f"{uid}-b"
+    assert listed["holder"]["id"] == f"{uid}-a"
+    plan = _resolve(client, app_key, conflict=listed["id"])
+    assert "has its own id" in plan["refused"]
+
+
+def test_a_refused_removal_has_no_value_and_is_not_counted(client, track, app_key, uid):
+    """I5.6: only a cio_ reference removes an identifier; the refusal is in the activity log."""
+    _put(client, track, uid, email=f"{uid}@example.com")
+    _put(client, track, uid, email=None)
+    assert customer(client, app_key, uid)["identifiers"]["email"] == f"{uid}@example.com"
+    assert activities(client, app_key, uid, "failed_attribute_change")
+    assert _listed(client, app_key, status="all") == []
+
+
+def test_an_email_change_through_a_cio_reference_on_track_v2_is_counted_under_its_door(
+    client, workspace, track, app_key, uid
+):
+    """I5.4 with a cio_ reference, without allow_email_update_by_id."""
+    _put(client, track, uid, email=f"old-{uid}@example.com")
+    _put(client, track, f"new-{uid}@example.com")
+    person = customer(client, app_key, uid)["identifiers"]
+    answer = client.post(
+        "/api/v2/entity",
+        json={
+            "type": "person",
+            "action": "identify",
+            "identifiers": {"cio_id": person["cio_id"]},
+            "attributes": {"email": f"new-{uid}@example.com"},
+        },
+        headers=track,
+    )
+    assert answer.status_code == 200, answer.text
+    (listed,) = _listed(client, app_key)
+    assert (listed["door"], listed["count"], listed["value"]) == (
+        "track_v2",
+        1,
+        f"new-{uid}@example.com",
+    )
+    done = _resolve(client, app_key, conflict=listed["id"], preview=False)
+    assert done["person"] == {**person, "email": f"new-{uid}@example.com"}

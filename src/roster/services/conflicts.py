@@ -8,6 +8,7 @@ and the refused change is applied, in one transaction, undoable like any merge (
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from roster.domain.errors import InvalidInput, NotFound, ResolveRefused, RosterE
 from roster.domain.identifiers import Given, Reference
 from roster.domain.operations import Identify, Merge, Operation
 from roster.domain.people import Person
-from roster.services.ingestion import Ingestion, Message
+from roster.services.ingestion import Ingestion, Message, Then
 from roster.services.lookups import Lookups
 from roster.storage.conflict_rows import ConflictRows, Row, Side, mark_resolved
 from roster.storage.writer import Transaction
@@ -176,15 +177,17 @@ class Conflicts:
         return plan, [Message(plan.ops[0], "resolve", more=plan.ops[1:])] if plan.ops else []
 
     @staticmethod
-    def _mark(workspace_id: int, pk: int) -> Any:
+    def _mark(workspace_id: int, pk: int) -> Then:
         def then(tx: Transaction) -> None:
-            mark_resolved(tx.connection, workspace_id, pk, tx.now)
+            if not mark_resolved(tx.connection, workspace_id, pk, tx.now):
+                # Another resolve got there first: this one's changes are undone with it.
+                raise ResolveRefused(f"conflict {pk} was resolved meanwhile")
 
         return then
 
     async def resolve(self, workspace_id: int, pk: int, force: bool, door: str) -> Plan:
         """Resolve: one transaction merges, changes and marks the conflict resolved."""
-        plan, messages = self._checked(workspace_id, pk, force)
+        plan, messages = await asyncio.to_thread(self._checked, workspace_id, pk, force)
         await self._ingestion.apply(
             workspace_id, messages, door, strict=True, then=self._mark(workspace_id, pk)
         )

@@ -87,12 +87,18 @@ def record(
         )
 
 
-def mark_resolved(connection: sa.Connection, workspace_id: int, pk: int, now: float) -> None:
-    connection.execute(
+def mark_resolved(connection: sa.Connection, workspace_id: int, pk: int, now: float) -> bool:
+    """Mark an unresolved conflict resolved; False when it was not unresolved (any more)."""
+    done = connection.execute(
         conflicts.update()
-        .where(conflicts.c.workspace_id == workspace_id, conflicts.c.pk == pk)
+        .where(
+            conflicts.c.workspace_id == workspace_id,
+            conflicts.c.pk == pk,
+            conflicts.c.resolved_at.is_(None),
+        )
         .values(resolved_at=now)
     )
+    return done.rowcount == 1
 
 
 _person = people.alias("person")
