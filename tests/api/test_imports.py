@@ -246,3 +246,22 @@ def test_a_body_that_is_not_csv_or_an_unknown_empty_cells_choice_is_a_400(client
 def test_an_import_needs_the_app_api_key(client, track):
     answer = client.post(URL, content="id\nimp-x\n", headers={**track, **CSV})
     assert answer.status_code == 401
+
+
+def test_the_first_10000_failed_rows_are_listed_and_all_are_counted(client, app_key):
+    summary = _import(client, app_key, "id,email\n" + ",\n" * 10_001)
+    assert summary["failed_count"] == 10_001 and len(summary["failed"]) == 10_000
+    assert summary["failed"][-1] == {
+        "line": 10_001,
+        "reason": "the row has neither an id nor an email",
+    }
+
+
+def test_a_body_over_20000000_bytes_is_a_400_and_imports_nothing(
+    client, app_key, system: System, workspace
+):
+    before = footprint(system, int(workspace["workspace_id"]))
+    body = b"id,note\n" + b"imp-big," + b"x" * 20_000_000 + b"\n"
+    answer = client.post(URL, content=body, headers={**app_key, **CSV})
+    assert_error(answer, 400, "larger than 20000000 bytes")
+    assert footprint(system, int(workspace["workspace_id"])) == before
