@@ -24,6 +24,7 @@ from roster.api import (
     imports,
     noop,
     outbox,
+    people_search,
     roster_api,
     segment,
     suppressions,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(roster_api.router)
     app.include_router(webhooks.router)
     app.include_router(app_api.router)
+    app.include_router(people_search.router)
     app.include_router(suppressions.router)
     app.include_router(deletion.router)
     app.include_router(duplicates.router)

@@ -326,6 +326,22 @@ def test_a_track_api_delete_removes_the_messages_too(client, track, app_key):
     assert _all(client, app_key) == []
 
 
+def test_i9_2_suppressing_a_person_removes_their_messages(client, track, app_key):
+    _person(client, track, app_key, "hush", email="hush@example.com")
+    _send(client, app_key, "email", transactional_message_id=1, identifiers={"id": "hush"})
+    answer = client.post("/api/v1/customers/hush/suppress", headers=track)
+    assert answer.status_code == 200, answer.text
+    assert _all(client, app_key) == []
+
+
+def test_fields_roster_does_not_check_are_kept_as_sent(client, track, app_key):
+    _person(client, track, app_key, "newer", email="newer@example.com")
+    _send(client, app_key, "push", transactional_message_id=1, identifiers={"id": "newer"},
+          future_field={"a": [1, 2]})  # fmt: skip
+    (listed,) = _all(client, app_key)
+    assert listed["message"]["future_field"] == {"a": [1, 2]}
+
+
 # -- the list --------------------------------------------------------------------------------------
 
 

@@ -55,6 +55,6 @@ def test_demo_twice_adds_no_duplicate_events(tmp_path):
     try:
         ws = credentials["workspace_id"]
         person = system.lookups.find(ws, read_reference("user-10", IdentifierMode.EMAIL_OR_ID))
-        assert len(system.lookups.events(ws, person.cio_id)) == 4
+        assert len(list(system.lookups.events(ws, person.cio_id))) == 4
     finally:
         system.close()

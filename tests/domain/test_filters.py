@@ -120,6 +120,8 @@ def test_empty_and_or_lists_are_refused(key):
         ({"attribute": {"operator": "exists"}}, "filter.attribute.field: must be a non-empty"),
         ({"attribute": {"field": 3, "operator": "exists"}}, "filter.attribute.field"),
         ({"attribute": {"field": "", "operator": "exists"}}, "filter.attribute.field"),
+        ({"attribute": {"field": "a\x00", "operator": "exists"}}, "field: cannot contain a NUL"),
+        ({"attribute": {"field": "a", "operator": "eq", "value": "\x00"}}, "value: cannot contain"),
         ({"attribute": {"field": "a" * 151, "operator": "exists"}}, "longer than 150 bytes"),
         ({"attribute": {"field": "a"}}, "filter.attribute.operator: is required"),
         ({"attribute": {"field": "a", "operator": 1}}, "unknown operator '1'"),

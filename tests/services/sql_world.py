@@ -67,7 +67,7 @@ class SqlWorld:
         raise ValueError(f"unknown identifier kind {kind!r}")
 
     def people(self) -> list[Person]:
-        return self.reader.people(self.ws)
+        return list(self.reader.people(self.ws))
 
     def _pk(self, cio_id: str) -> int | None:
         person = self.reader.person(self.ws, "cio_id", cio_id)
@@ -75,12 +75,12 @@ class SqlWorld:
 
     def events(self, cio_id: str | None) -> list[Event]:
         if cio_id is None:
-            return self.reader.events(self.ws, None)
+            return list(self.reader.events(self.ws, None))
         pk = self._pk(cio_id)
-        return self.reader.events(self.ws, pk) if pk is not None else []
+        return list(self.reader.events(self.ws, pk)) if pk is not None else []
 
     def activities(self, cio_id: str) -> list[Activity]:
-        return self.reader.log_entries(self.ws, self._pk(cio_id), cio_id)
+        return list(self.reader.log_entries(self.ws, self._pk(cio_id), cio_id))
 
     def devices(self, cio_id: str) -> list[Device]:
         pk = self._pk(cio_id)

@@ -27,11 +27,11 @@ def test_i7_2_expired_anonymous_events_are_removed_and_identified_ones_kept(
         reference=read_reference("known-1", IdentifierMode.EMAIL_OR_ID), name="purchase"
     )
     (outcome,) = ingestion.apply_sync(ws, [Message(known)], "test")
-    assert len(system.lookups.events(ws, None)) == 2
+    assert len(list(system.lookups.events(ws, None))) == 2
     assert (
         Upkeep(system.writer, lambda: 10**10, system.database).run() >= 2
     )  # far future: all expired
-    assert system.lookups.events(ws, None) == []
+    assert list(system.lookups.events(ws, None)) == []
     assert [e.name for e in system.lookups.events(ws, outcome.cio_id)] == ["purchase"]
 
 
@@ -69,7 +69,7 @@ def test_upkeep_deletes_in_small_transactions_so_calls_wait_little_behind_it(
     removed = Upkeep(system.writer, lambda: 10**10, system.database, batch=2).run()
 
     assert removed is not None and removed >= 5
-    assert system.lookups.events(ws, None) == []
+    assert list(system.lookups.events(ws, None)) == []
     assert system.writer.batches - transactions >= 3  # 2 + 2 + 1 (and a last empty look)
 
 
@@ -86,7 +86,7 @@ def test_upkeep_runs_in_one_server_process_at_a_time(system: System, workspace):
             assert during is not None and during >= 3
         else:
             assert during is None
-            assert len(system.lookups.events(ws, None)) >= 3
+            assert len(list(system.lookups.events(ws, None))) >= 3
     after = other_process.run()
-    assert system.lookups.events(ws, None) == []
+    assert list(system.lookups.events(ws, None)) == []
     assert after is not None

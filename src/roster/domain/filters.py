@@ -111,6 +111,8 @@ def _attribute(raw: Any, path: str) -> Attribute:
     field = raw.get("field")
     if not isinstance(field, str) or not field:
         raise _refused(f"{path}.field", "must be a non-empty string")
+    if "\x00" in field:
+        raise _refused(f"{path}.field", "cannot contain a NUL character")
     if len(field.encode()) > ATTRIBUTE_NAME_MAX_BYTES:
         raise _refused(f"{path}.field", f"cannot be longer than {ATTRIBUTE_NAME_MAX_BYTES} bytes")
     operator = raw.get("operator")
@@ -136,6 +138,8 @@ def _attribute(raw: Any, path: str) -> Attribute:
             f"must be a string, number or boolean, not {_kind(value)} "
             "(use not with exists for a missing attribute)",
         )
+    if isinstance(value, str) and "\x00" in value:
+        raise _refused(f"{path}.value", "cannot contain a NUL character")
     return Attribute(field, "eq", value)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from roster.domain import cursors
 from roster.domain.errors import NotFound
+from roster.domain.filters import Filter
 from roster.domain.identifiers import Reference, fold_email, normalise
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.reads import Reader
@@ -50,14 +53,25 @@ class Lookups:
     def with_email(self, workspace_id: int, email: str) -> list[Person]:
         return self.reader.people_with_email(workspace_id, fold_email(email))
 
-    def people(self, workspace_id: int) -> list[Person]:
-        return self.reader.people(workspace_id)
+    def people(self, workspace_id: int, f: Filter | None = None) -> Iterator[Person]:
+        """Every person (matching `f`) oldest first, streamed from the database."""
+        return self.reader.people(workspace_id, f)
 
-    def events(self, workspace_id: int, cio_id: str | None) -> list[Event]:
+    def search(
+        self, workspace_id: int, f: Filter, start: str, limit: int
+    ) -> tuple[list[Person], str]:
+        """A keyset page of the people matching `f` by row number, and the `next` cursor: given
+        whenever the page is full, so the page after the last match may be empty; "" after it.
+        Reading no further than the page keeps a sparse filter from scanning to the end."""
+        found = self.reader.page_people(workspace_id, f, _after_pk(start), limit)
+        return found, cursors.encode([found[-1].pk]) if len(found) == limit else ""
+
+    def events(self, workspace_id: int, cio_id: str | None) -> Iterator[Event]:
+        """A person's events (the anonymous ones with None) oldest first, streamed."""
         if cio_id is None:
             return self.reader.events(workspace_id, None)
         person = self.reader.person(workspace_id, "cio_id", cio_id)
-        return self.reader.events(workspace_id, person.pk) if person and person.pk else []
+        return self.reader.events(workspace_id, person.pk) if person and person.pk else iter(())
 
     def devices(self, workspace_id: int, cio_id: str) -> list[Device]:
         person = self.reader.person(workspace_id, "cio_id", cio_id)
@@ -101,3 +115,18 @@ class Lookups:
         self, workspace_id: int, after: int | None, limit: int
     ) -> list[dict[str, Any]]:
         return self.reader.ingestion_log(workspace_id, after, limit)
+
+
+_LARGEST_KEY = 2**63 - 1
+
+
+def _after_pk(start: str) -> int | None:
+    """The row number a people-search cursor holds; anything roster could not have answered as
+    `next` is a 400 naming `start`."""
+    match cursors.decode(start):
+        case None:
+            return None
+        case [int() as pk] if not isinstance(pk, bool) and 0 <= pk <= _LARGEST_KEY:
+            return pk
+        case _:
+            raise cursors.refused()

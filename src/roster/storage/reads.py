@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 
+from roster.domain.filters import Filter, everyone
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.database import Database
+from roster.storage.people_filter import PERSON_COLUMNS as _PERSON_COLUMNS
+from roster.storage.people_filter import (
+    STREAM_BATCH,
+    page_query,
+    person_from_row,
+    stream_people,
+)
 from roster.storage.tables import (
     activities,
     anonymous_relationships,
@@ -21,30 +30,6 @@ from roster.storage.tables import (
     relationships,
     suppressions,
 )
-
-_PERSON_COLUMNS = (
-    people.c.pk,
-    people.c.cio_id,
-    people.c.id,
-    people.c.email,
-    people.c.attributes,
-    people.c.attribute_times,
-    people.c.created_in_roster_at,
-    people.c.updated_at,
-)
-
-
-def person_from_row(row: sa.Row[Any]) -> Person:
-    return Person(
-        pk=row.pk,
-        cio_id=row.cio_id,
-        id=row.id,
-        email=row.email,
-        attributes=dict(row.attributes),
-        attribute_times=dict(row.attribute_times),
-        created_in_roster_at=row.created_in_roster_at,
-        updated_at=row.updated_at,
-    )
 
 
 class Reader:
@@ -84,12 +69,15 @@ class Reader:
         )
         return [person_from_row(row) for row in rows]
 
-    def people(self, workspace_id: int) -> list[Person]:
-        rows = self._all(
-            sa.select(*_PERSON_COLUMNS)
-            .where(people.c.workspace_id == workspace_id)
-            .order_by(people.c.pk)
-        )
+    def people(self, workspace_id: int, f: Filter | None = None) -> Iterator[Person]:
+        """Every person of the workspace (matching `f`) by row number, streamed."""
+        return stream_people(self._engine, workspace_id, f or everyone())
+
+    def page_people(
+        self, workspace_id: int, f: Filter, after: int | None, limit: int
+    ) -> list[Person]:
+        """Up to `limit` people matching `f` after the row number `after` (a keyset page)."""
+        rows = self._all(page_query(workspace_id, f, after, limit))
         return [person_from_row(row) for row in rows]
 
     def devices(self, workspace_id: int, person_pk: int) -> list[Device]:
@@ -139,28 +127,29 @@ class Reader:
 
     # -- events and activities --------------------------------------------------------------------
 
-    def events(self, workspace_id: int, person_pk: int | None) -> list[Event]:
+    def events(self, workspace_id: int, person_pk: int | None) -> Iterator[Event]:
+        """A person's events (or the anonymous ones with None) oldest first, streamed: a person
+        may have millions."""
         owner = (
             events.c.person_pk.is_(None) if person_pk is None else events.c.person_pk == person_pk
         )
-        rows = self._all(
+        query = (
             sa.select(events)
             .where(events.c.workspace_id == workspace_id, owner)
             .order_by(events.c.timestamp, events.c.pk)
         )
-        return [
-            Event(
-                name=row.name,
-                type=row.type,
-                timestamp=row.timestamp,
-                data=dict(row.data),
-                event_id=row.event_id,
-                person_pk=row.person_pk,
-                anonymous_id=row.anonymous_id,
-                pk=row.pk,
-            )
-            for row in rows
-        ]
+        with self._engine.connect() as connection:
+            for row in connection.execution_options(yield_per=STREAM_BATCH).execute(query):
+                yield Event(
+                    name=row.name,
+                    type=row.type,
+                    timestamp=row.timestamp,
+                    data=dict(row.data),
+                    event_id=row.event_id,
+                    person_pk=row.person_pk,
+                    anonymous_id=row.anonymous_id,
+                    pk=row.pk,
+                )
 
     def activities(
         self,
@@ -237,30 +226,32 @@ class Reader:
         rows = self._all(query.order_by(ingestion_log.c.pk.desc()).limit(limit))
         return [dict(row._mapping) for row in rows]
 
-    def log_entries(self, workspace_id: int, person_pk: int | None, cio_id: str) -> list[Activity]:
-        """The activity-log rows of a person (or what is left of a deleted one), oldest first."""
+    def log_entries(
+        self, workspace_id: int, person_pk: int | None, cio_id: str
+    ) -> Iterator[Activity]:
+        """The activity-log rows of a person (or what is left of a deleted one), oldest first,
+        streamed."""
         owner = (
             activities.c.person_pk == person_pk
             if person_pk is not None
             else sa.and_(activities.c.person_pk.is_(None), activities.c.cio_id == cio_id)
         )
-        rows = self._all(
+        query = (
             sa.select(activities)
             .where(activities.c.workspace_id == workspace_id, owner)
             .order_by(activities.c.pk)
         )
-        return [
-            Activity(
-                type=row.type,
-                timestamp=row.timestamp,
-                person_pk=row.person_pk,
-                cio_id=row.cio_id,
-                name=row.name,
-                data=row.data,
-                pk=row.pk,
-            )
-            for row in rows
-        ]
+        with self._engine.connect() as connection:
+            for row in connection.execution_options(yield_per=STREAM_BATCH).execute(query):
+                yield Activity(
+                    type=row.type,
+                    timestamp=row.timestamp,
+                    person_pk=row.person_pk,
+                    cio_id=row.cio_id,
+                    name=row.name,
+                    data=row.data,
+                    pk=row.pk,
+                )
 
     def object_view(
         self, workspace_id: int, object_type_id: str, object_id: str
