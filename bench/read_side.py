@@ -120,18 +120,20 @@ def _pages(fetch: Callable[[str], dict[str, Any]], what: str, samples: int) -> d
     }
 
 
-def _filter_pages(http: httpx.Client, filter_: dict[str, Any], samples: int) -> dict[str, Any]:
+def _filter_pages(
+    http: httpx.Client, filter_: dict[str, Any], samples: int, size: int
+) -> dict[str, Any]:
     def fetch(start: str) -> dict[str, Any]:
-        params = {"limit": str(PAGE_SIZE), **({"start": start} if start else {})}
+        params = {"limit": str(size), **({"start": start} if start else {})}
         answer = http.post("/v1/customers", params=params, json={"filter": filter_})
         return dict(_ok(answer, "POST /v1/customers"))
 
     return _pages(fetch, "POST /v1/customers", samples)
 
 
-def _duplicate_pages(http: httpx.Client, samples: int) -> dict[str, Any]:
+def _duplicate_pages(http: httpx.Client, samples: int, size: int) -> dict[str, Any]:
     def fetch(start: str) -> dict[str, Any]:
-        params = {"limit": str(PAGE_SIZE), **({"start": start} if start else {})}
+        params = {"limit": str(size), **({"start": start} if start else {})}
         return dict(_ok(http.get("/api/duplicates", params=params), "GET /api/duplicates"))
 
     return _pages(fetch, "GET /api/duplicates", samples)
@@ -179,8 +181,11 @@ def _delete(http: httpx.Client, people: int) -> dict[str, Any]:
     return {"deleted": answer["deleted"], "seconds": round(seconds, 2)}
 
 
-def read_side(folder: Path, people: int = PEOPLE, samples: int = 20) -> dict[str, Any]:
-    """Every read-side figure on `people` people (the targets name 1,000,000)."""
+def read_side(
+    folder: Path, people: int = PEOPLE, samples: int = 20, page_size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """Every read-side figure on `people` people (the targets name 1,000,000), pages of
+    `page_size`."""
     home = folder / "read-side"
     home.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{home / 'roster.db'}"
@@ -188,20 +193,23 @@ def read_side(folder: Path, people: int = PEOPLE, samples: int = 20) -> dict[str
     built = build(home / "roster.db", int(credentials["workspace_id"]), people)
     console.print(f"  read side: {people:,} people written in {built:.1f} s")
     server = Server("read-side", home, credentials=credentials, data_dir=home / "data")
-    result: dict[str, Any] = {"people": people, "attributes": 20, "build_s": round(built, 1)}
+    result: dict[str, Any] = {
+        "people": people, "attributes": 20, "page_size": page_size, "build_s": round(built, 1)
+    }  # fmt: skip
     try:
         server.start()
         headers = {"Authorization": f"Bearer {server.app_api_key}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
             result["lookups"] = _skippable("look-ups", lambda: _lookups(http, people, samples))
             result["filter_email_but_no_id"] = _skippable(
-                "filter: an email but no id", lambda: _filter_pages(http, EMAIL_BUT_NO_ID, samples)
+                "filter: an email but no id",
+                lambda: _filter_pages(http, EMAIL_BUT_NO_ID, samples, page_size),
             )
             result["filter_attribute_eq"] = _skippable(
-                "filter: plan = pro", lambda: _filter_pages(http, PLAN_IS_PRO, samples)
+                "filter: plan = pro", lambda: _filter_pages(http, PLAN_IS_PRO, samples, page_size)
             )
             result["duplicates"] = _skippable(
-                "duplicate finder", lambda: _duplicate_pages(http, samples)
+                "duplicate finder", lambda: _duplicate_pages(http, samples, page_size)
             )
             result["export"] = _skippable("CSV export", lambda: _export(http, server))
             result["delete_by_list"] = _skippable("delete 10,000", lambda: _delete(http, people))
