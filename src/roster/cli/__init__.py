@@ -312,6 +312,7 @@ def workspaces_list(
 from roster.cli import conflicts as _conflicts  # noqa: E402
 from roster.cli import delete as _delete  # noqa: E402
 from roster.cli import duplicates as _duplicates  # noqa: E402
+from roster.cli import explain as _explain  # noqa: E402
 from roster.cli import imports as _imports  # noqa: E402
 from roster.cli import people as _people  # noqa: E402
 from roster.cli import suppressions as _suppressions  # noqa: E402
@@ -323,6 +324,7 @@ app.command("delete")(_delete.delete)
 app.command("duplicates")(_duplicates.duplicates)
 app.command("merge")(_people.merge)
 app.command("unmerge")(_people.unmerge)
+app.command("explain")(_explain.explain)
 
 
 def main() -> None:
