@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from bench.dataset import build, is_id_only, is_lead
+from bench.read_side import DELETED, figures, read_side
 from roster.testing.integrity import count_in_database
 from roster.testing.server import create_workspace
 
@@ -32,3 +33,19 @@ def test_the_data_set_has_its_documented_shape_and_passes_the_identity_checks(tm
     assert leads == sum(is_lead(i) for i in range(PEOPLE)) == PEOPLE // 10
     assert id_only == pairs == sum(is_id_only(i) for i in range(PEOPLE)) == PEOPLE // 100
     assert attributes.count(":") == 20
+
+
+def test_every_part_of_the_read_side_is_measured_against_a_real_server(tmp_path: Path):
+    # 30,000 people in pages of 5: page 50 exists for the filters and the duplicate finder.
+    measured = read_side(tmp_path, people=30_000, samples=3, page_size=5)
+
+    skipped = {part: found["reason"] for part, found in measured.items()
+               if isinstance(found, dict) and found.get("skipped")}  # fmt: skip
+    assert skipped == {}
+    assert measured["export"]["rows"] == 30_000
+    with_ids = sum(not is_lead(i) for i in range(30_000))
+    assert measured["delete_by_list"]["deleted"] == min(DELETED, with_ids)
+    found = figures(measured)
+    assert found["csv_export_rows_per_s"] > 0
+    assert found["search_p95_ms_max"] > 0
+    assert found["duplicate_pages_p95_ms_max"] > 0
