@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -103,7 +104,11 @@ def attributes(
     return JsonAnswer({"customer": customer(lookups.view(workspace_id, reference))})
 
 
-@router.post("/v1/customers/attributes", summary="Several people's attributes")
+@router.post(
+    "/v1/customers/attributes",
+    summary="Several people's attributes",
+    openapi_extra=schemas.body(schemas.MANY_ATTRIBUTES),
+)
 async def many_attributes(
     request: Request, id_type: str = "id", workspace_id: int = Workspace
 ) -> JsonAnswer:
@@ -205,7 +210,11 @@ def get_object(
     return JsonAnswer({"object": found})
 
 
-@router.post("/v1/merge_customers", summary="Merge two people (answers why when it cannot)")
+@router.post(
+    "/v1/merge_customers",
+    summary="Merge two people (answers why when it cannot)",
+    openapi_extra=schemas.body(schemas.MERGE),
+)
 async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
     system = system_of(request)

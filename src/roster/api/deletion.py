@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -17,7 +18,11 @@ MAX_IDS = 10_000
 MAX_BODY_BYTES = 4_000_000
 
 
-@router.post("/v1/customers/delete", summary=f"Delete up to {MAX_IDS:,} people by reference")
+@router.post(
+    "/v1/customers/delete",
+    summary=f"Delete up to {MAX_IDS:,} people by reference",
+    openapi_extra=schemas.body(schemas.DELETE_BY_LIST),
+)
 async def delete_by_list(
     request: Request, workspace_id: int = Depends(app_workspace)
 ) -> JsonAnswer:

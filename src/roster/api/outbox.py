@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -261,6 +262,7 @@ def _route(kind: str) -> None:
         tags=["App API"],
         summary=f"Record a transactional {kind.replace('_', ' ')} (never sent)",
         name=f"send_{kind}",
+        openapi_extra=schemas.body(schemas.send(kind)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -47,6 +48,7 @@ def workspace_settings(request: Request, workspace_id: int = Depends(app_workspa
 @router.patch(
     "/api/workspace/settings",
     summary="Change identity settings: any of the keys GET answers; the answer is the new object",
+    openapi_extra=schemas.body(schemas.WORKSPACE_SETTINGS),
 )
 async def change_workspace_settings(
     request: Request, workspace_id: int = Depends(app_workspace)

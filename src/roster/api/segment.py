@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import basic_credentials, credential, system_of
 from roster.api.bodies import check_message, holds_nul, parse_json, read_capped
@@ -101,7 +102,11 @@ def _single_route(kind: str) -> None:
 
     endpoint.__name__ = f"segment_{kind}"
     router.add_api_route(
-        f"/v1/{kind}", endpoint, methods=["POST"], summary=f"Segment {kind} (one message)"
+        f"/v1/{kind}",
+        endpoint,
+        methods=["POST"],
+        summary=f"Segment {kind} (one message)",
+        openapi_extra=schemas.body(schemas.SEGMENT_MESSAGES[kind]),
     )
 
 
@@ -119,8 +124,16 @@ def batch_defaults(body: dict[str, Any]) -> dict[str, Any]:
     return defaults
 
 
-@router.post("/v1/batch", summary="Segment batch (up to 2,500 messages, 500 KB)")
-@router.post("/v1/import", summary="Segment import: the older name of /v1/batch")
+@router.post(
+    "/v1/batch",
+    summary="Segment batch (up to 2,500 messages, 500 KB)",
+    openapi_extra=schemas.body(schemas.SEGMENT_BATCH),
+)
+@router.post(
+    "/v1/import",
+    summary="Segment import: the older name of /v1/batch",
+    openapi_extra=schemas.body(schemas.SEGMENT_BATCH),
+)
 async def batch(request: Request) -> JsonAnswer:
     raw = await read_capped(request, REQUEST_MAX_BYTES)
     body = parse_json(raw, per_message=True)  # a bad message is dropped, not the batch

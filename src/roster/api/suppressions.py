@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -79,6 +80,7 @@ async def unsuppress_hash(
 @router.post(
     "/api/suppressions/unsuppress",
     summary="Unsuppress an identifier and everything suppressed with it",
+    openapi_extra=schemas.body(schemas.UNSUPPRESS),
 )
 async def unsuppress(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     kind, value = _one_identifier(await json_object(request))

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
 from roster.api.bodies import json_object, strict_mode
@@ -55,7 +56,11 @@ def _ref(request: Request, workspace_id: int, raw: str) -> Ref:
     return read_reference(segment(raw), _mode(request, workspace_id))
 
 
-@router.put("/api/v1/customers/{ref}", summary="Identify a person (create or update)")
+@router.put(
+    "/api/v1/customers/{ref}",
+    summary="Identify a person (create or update)",
+    openapi_extra=schemas.body(schemas.TRACK_IDENTIFY, required=False),
+)
 async def identify(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request, required=False)
     mode = _mode(request, workspace_id)
@@ -70,20 +75,32 @@ async def delete(request: Request, ref: str, workspace_id: int = Workspace) -> J
     )
 
 
-@router.post("/api/v1/customers/{ref}/events", summary="Track an event, page or screen")
+@router.post(
+    "/api/v1/customers/{ref}/events",
+    summary="Track an event, page or screen",
+    openapi_extra=schemas.body(schemas.TRACK_EVENT),
+)
 async def event(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
     op = event_from(_ref(request, workspace_id, ref), body)
     return await _apply(request, workspace_id, op, op.type)
 
 
-@router.post("/api/v1/events", summary="Track an anonymous event (or an invite event)")
+@router.post(
+    "/api/v1/events",
+    summary="Track an anonymous event (or an invite event)",
+    openapi_extra=schemas.body(schemas.TRACK_EVENT),
+)
 async def anonymous_event(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
     return await _apply(request, workspace_id, anonymous_event_from(body), "track")
 
 
-@router.put("/api/v1/customers/{ref}/devices", summary="Add or update a device")
+@router.put(
+    "/api/v1/customers/{ref}/devices",
+    summary="Add or update a device",
+    openapi_extra=schemas.body(schemas.TRACK_DEVICE),
+)
 async def add_device(request: Request, ref: str, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
     op = device_from(_ref(request, workspace_id, ref), body)
@@ -111,7 +128,9 @@ async def unsuppress(request: Request, ref: str, workspace_id: int = Workspace) 
     return await _apply(request, workspace_id, op, "unsuppress")
 
 
-@router.post("/api/v1/merge_customers", summary="Merge two people")
+@router.post(
+    "/api/v1/merge_customers", summary="Merge two people", openapi_extra=schemas.body(schemas.MERGE)
+)
 async def merge(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
     mode = _mode(request, workspace_id)
@@ -132,13 +151,21 @@ async def _metric(request: Request, workspace_id: int, kind: str, name_key: str)
     return await _apply(request, workspace_id, op, kind)
 
 
-@router.post("/api/v1/metrics", summary="Report a delivery metric (recorded as activity)")
+@router.post(
+    "/api/v1/metrics",
+    summary="Report a delivery metric (recorded as activity)",
+    openapi_extra=schemas.body(schemas.METRIC),
+)
 async def metrics(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     # Customer.io's metrics: {delivery_id, metric, timestamp?, recipient?, reason?, href?}
     return await _metric(request, workspace_id, "metric", "metric")
 
 
-@router.post("/api/v1/push/events", summary="Report a push metric (recorded as activity)")
+@router.post(
+    "/api/v1/push/events",
+    summary="Report a push metric (recorded as activity)",
+    openapi_extra=schemas.body(schemas.PUSH_METRIC),
+)
 async def push_events(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     # Customer.io's push metrics: {delivery_id, event, device_id?, timestamp?}
     return await _metric(request, workspace_id, "push_metric", "event")

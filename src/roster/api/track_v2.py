@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
 from roster.api.bodies import json_object, strict_mode
@@ -185,7 +186,11 @@ def _message(ops: list[Operation], item: dict[str, Any]) -> Message:
     return Message(ops[0], f"{item.get('type')}.{item.get('action')}", event_id, tuple(ops[1:]))
 
 
-@router.post("/api/v2/entity", summary="One person, object or delivery operation")
+@router.post(
+    "/api/v2/entity",
+    summary="One person, object or delivery operation",
+    openapi_extra=schemas.body(schemas.V2_OPERATION),
+)
 async def entity(request: Request, workspace_id: int = Depends(track_workspace)) -> JsonAnswer:
     body = await json_object(request, limit=OPERATION_MAX_BYTES)
     system = system_of(request)
@@ -200,7 +205,11 @@ def _item_error(index: int, error: RosterError) -> dict[str, Any]:
     return {"batch_index": index, "reason": reason, "field": field, "message": error.message}
 
 
-@router.post("/api/v2/batch", summary="Many operations: valid ones applied, bad ones answered 207")
+@router.post(
+    "/api/v2/batch",
+    summary="Many operations: valid ones applied, bad ones answered 207",
+    openapi_extra=schemas.body(schemas.V2_BATCH),
+)
 async def batch(request: Request, workspace_id: int = Depends(track_workspace)) -> JsonAnswer:
     body = await json_object(request, limit=BATCH_MAX_BYTES)
     items = body.get("batch")

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
 from roster.api.bodies import parse_json, read_capped
@@ -71,7 +72,11 @@ def _authenticate(request: Request, webhook_id: str, raw: bytes, body: Any) -> i
     raise Unauthorized("a webhook call needs an X-Signature or this workspace's write key")
 
 
-@router.post("/segment/webhook/{webhook_id}", summary="Segment Webhooks destination receiver")
+@router.post(
+    "/segment/webhook/{webhook_id}",
+    summary="Segment Webhooks destination receiver",
+    openapi_extra=schemas.body(schemas.WEBHOOK),
+)
 async def receive(request: Request, webhook_id: str) -> JsonAnswer:
     raw = await read_capped(request, BODY_MAX_BYTES)
     body = parse_json(raw, per_message=True)  # a bad message is dropped, not the call
