@@ -4,9 +4,11 @@ people added meanwhile never shift, refusals that name what is wrong, and never 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,3 +357,14 @@ def test_no_filter_or_start_a_client_sends_is_answered_with_a_5xx(crowd, f, star
         SEARCH, json={"filter": f}, params={"start": start}, headers=crowd.app
     )
     assert answer.status_code in (200, 400), answer.text
+
+
+def test_the_refusal_docs_api_md_shows_is_the_one_roster_answers(client, app_key):
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    part = text[text.index("**People search by filter.**") :]
+    shown = re.search(r'400 \{"meta": \{"error": "([^"]+)"\}', part)
+    assert shown is not None
+    bad = attribute("plan", "gt", value=1)
+    answer = client.post(SEARCH, json={"filter": bad}, params={"start": "WzQ3XQ"}, headers=app_key)
+    assert_error(answer, 400, meta="error")
+    assert answer.json()["meta"]["error"] == shown.group(1)

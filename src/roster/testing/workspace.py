@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from roster.testing.ephemeral import EphemeralRoster
 
 
+EVERYONE = {"attribute": {"field": "cio_id", "operator": "exists"}}
+
+
 class RosterWorkspace(WorkspaceKeys):
     """A workspace of its own for one test: nothing another test sends is visible here."""
 
@@ -142,6 +145,43 @@ class RosterWorkspace(WorkspaceKeys):
                 f"{pprint.pformat(log) if log else 'none'}"
             )
         return found
+
+    def people(self, filter: dict[str, Any] | None = None) -> list[Person]:
+        """The workspace's people matching `filter`, oldest first; everyone without one. The
+        filter is the App API's JSON (docs/api.md §4), e.g. people with an email but no id:
+
+            {"and": [{"attribute": {"field": "email", "operator": "exists"}},
+                     {"not": {"attribute": {"field": "id", "operator": "exists"}}}]}
+
+        A malformed filter raises ValueError naming where, before anything is sent."""
+        from roster.domain.errors import InvalidInput
+        from roster.domain.filters import parse
+
+        wire = EVERYONE if filter is None else filter
+        try:
+            parse(wire)  # the one parser roster uses: the same refusal, without a round trip
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        cio_ids: list[str] = []
+        start = ""
+        while True:
+            params: dict[str, Any] = {"limit": 1000, "start": start}
+            response = self.app_api.http.post("/v1/customers", params=params, json={"filter": wire})
+            page = self.app_api._ok(response)
+            cio_ids.extend(entry["cio_id"] for entry in page["identifiers"])
+            start = page["next"]
+            if not start:
+                break
+        people: list[Person] = []
+        for at in range(0, len(cio_ids), 100):  # the attributes call takes 100 references
+            response = self.app_api.http.post(
+                "/v1/customers/attributes",
+                params={"id_type": "cio_id"},
+                json={"ids": cio_ids[at : at + 100]},
+            )
+            found = self.app_api._ok(response)["customers"]
+            people.extend(Person.from_answer(customer) for customer in found)
+        return people
 
     def activities(
         self, ref: str, id_type: str = "id", type: str | None = None, deleted: bool = False
