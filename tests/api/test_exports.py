@@ -275,6 +275,38 @@ def test_the_file_is_streamed_in_pieces_without_a_length(system: System, workspa
     assert b"".join(pieces).count(b"\r\n") == 6
 
 
+def test_a_filtered_export_holds_the_chosen_people_and_only_their_attributes(
+    client, track, app_key
+):
+    _person(client, track, "exp-pro", plan="pro", seats=5)
+    _person(client, track, "exp-free", plan="free", coupon="X")
+    _person(client, track, "exp-pro-2", plan="Pro")
+    pro = {"attribute": {"field": "plan", "operator": "eq", "value": "pro"}}
+
+    made = _export(client, app_key, filters=pro)
+    assert made["total"] == 1
+    table = _table(client, _link(client, app_key, made["id"]))
+    assert table[0] == [*FIXED, "plan", "seats"]
+    assert list(_by_id(table)) == ["exp-pro"]
+
+    not_pro = _download(client, app_key, filters={"not": pro}, attributes=["coupon"])
+    assert not_pro[0] == [*FIXED, "coupon"]
+    assert sorted(_by_id(not_pro)) == ["exp-free", "exp-pro-2"]
+
+
+def test_a_filter_on_identifiers_chooses_by_id_and_email(client, track, app_key):
+    _person(client, track, "exp-who", email="Who@Example.com")
+    _person(client, track, "exp-else", email="else@example.com")
+    by_email = {"attribute": {"field": "email", "operator": "eq", "value": "who@example.com"}}
+    by_id = {"attribute": {"field": "id", "operator": "eq", "value": "exp-else"}}
+
+    assert list(_by_id(_download(client, app_key, filters=by_email))) == ["exp-who"]
+    assert list(_by_id(_download(client, app_key, filters={"or": [by_email, by_id]}))) == [
+        "exp-who",
+        "exp-else",
+    ]
+
+
 BAD_BODIES = [
     ([], "JSON object"),
     ({"attributes": "plan"}, "attributes"),
@@ -285,6 +317,9 @@ BAD_BODIES = [
     ({"attributes": ["x" * 151]}, "150 bytes"),
     ({"attributes": [f"a{n}" for n in range(1001)]}, "at most 1000"),
     ({"attribute": ["plan"]}, "unknown field 'attribute'"),
+    ({"filters": {"attribute": {"field": "plan", "operator": "gt"}}}, "filters.attribute.operator"),
+    ({"filters": {"and": {}}}, "filters.and"),
+    ({"filters": "plan=pro"}, "filters"),
 ]
 
 

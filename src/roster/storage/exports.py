@@ -14,7 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from roster.domain.filters import Filter
 from roster.storage.database import Database
+from roster.storage.people_filter import condition
 from roster.storage.tables import exports, people
 
 # A raw person row: cio_id, id, email, created_in_roster_at, attributes (JSON text).
@@ -35,8 +37,17 @@ class ExportRecord:
     created_at: float
 
 
-def _where(workspace_id: int) -> sa.ColumnElement[bool]:
-    return people.c.workspace_id == workspace_id
+def _where(workspace_id: int, chosen: Filter | None, scan: bool = False) -> sa.ColumnElement[bool]:
+    """The people of a workspace that the filter (roster.storage.people_filter) chooses.
+
+    With `scan`, for reads of all of them in row-number order on SQLite: it has no index on
+    (workspace_id, pk), and through the workspace's email index it would look up every row and
+    sort them all before the first came out. `workspace_id + 0` keeps the index out, so it scans
+    the table in row-number order and streams from the first row."""
+    workspace = people.c.workspace_id + 0 if scan else people.c.workspace_id
+    if chosen is None:
+        return workspace == workspace_id
+    return sa.and_(workspace == workspace_id, condition(chosen))
 
 
 def insert_export(
@@ -97,13 +108,14 @@ class ExportReads:
             row.created_at,
         )
 
-    def count(self, workspace_id: int) -> int:
-        query = sa.select(sa.func.count()).select_from(people).where(_where(workspace_id))
+    def count(self, workspace_id: int, chosen: Filter | None) -> int:
+        where = _where(workspace_id, chosen)
+        query = sa.select(sa.func.count()).select_from(people).where(where)
         with self._engine.connect() as connection:
             counted: int = connection.execute(query).scalar_one()
         return counted
 
-    def attribute_names(self, workspace_id: int) -> list[str]:
+    def attribute_names(self, workspace_id: int, chosen: Filter | None) -> list[str]:
         """Every attribute name the people hold, sorted, without loading a person."""
         query: sa.Select[Any]
         if self._sqlite:
@@ -112,17 +124,19 @@ class ExportReads:
                 sa.select(keys.c.key)
                 .select_from(people)
                 .join(keys, sa.true())
-                .where(_where(workspace_id))
+                .where(_where(workspace_id, chosen, scan=True))
                 .distinct()
             )
         else:
             key = sa.func.jsonb_object_keys(people.c.attributes, type_=sa.Text)
-            query = sa.select(key).where(_where(workspace_id)).distinct()
+            query = sa.select(key).where(_where(workspace_id, chosen)).distinct()
         with self._engine.connect() as connection:
             names = [str(name) for (name,) in connection.execute(query)]
         return sorted(names)
 
-    def people(self, workspace_id: int, batch: int) -> Generator[Sequence[PersonRow], None, None]:
+    def people(
+        self, workspace_id: int, chosen: Filter | None, batch: int
+    ) -> Generator[Sequence[PersonRow], None, None]:
         """The people in row-number order, `batch` raw rows at a time, from a server-side
         cursor: memory holds one batch, however many people there are."""
         query = (
@@ -136,7 +150,7 @@ class ExportReads:
                 if self._sqlite
                 else sa.cast(people.c.attributes, sa.Text),
             )
-            .where(_where(workspace_id))
+            .where(_where(workspace_id, chosen, scan=self._sqlite))
             .order_by(people.c.pk)
         )
         with self._engine.connect() as connection:
