@@ -309,8 +309,8 @@ def workspaces_list(
 
 # Command groups with modules of their own register here, once app and the helpers they share
 # exist.
-from roster.cli import conflicts as _conflicts  # noqa: E402
 from roster.cli import backup as _backup  # noqa: E402
+from roster.cli import conflicts as _conflicts  # noqa: E402
 from roster.cli import delete as _delete  # noqa: E402
 from roster.cli import duplicates as _duplicates  # noqa: E402
 from roster.cli import explain as _explain  # noqa: E402
@@ -325,9 +325,9 @@ app.command("delete")(_delete.delete)
 app.command("duplicates")(_duplicates.duplicates)
 app.command("merge")(_people.merge)
 app.command("unmerge")(_people.unmerge)
+app.command("explain")(_explain.explain)
 app.command("backup")(_backup.backup)
 app.command("restore")(_backup.restore)
-app.command("explain")(_explain.explain)
 
 
 def main() -> None:
