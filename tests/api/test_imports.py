@@ -3,14 +3,15 @@ identity rules (docs/identity.md I3-I5, I9.2), through the wire, on SQLite and P
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
-from roster.domain.identifiers import Reference
+from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.people import Person
 from roster.services.system import System
-from tests.api.calls import activities, assert_error, ingestion_log
+from tests.api.calls import activities, assert_error, bearer, ingestion_log
 from tests.api.stored import footprint
 
 URL = "/api/imports"
@@ -265,3 +266,30 @@ def test_a_body_over_20000000_bytes_is_a_400_and_imports_nothing(
     answer = client.post(URL, content=body, headers={**app_key, **CSV})
     assert_error(answer, 400, "larger than 20000000 bytes")
     assert footprint(system, int(workspace["workspace_id"])) == before
+
+
+def test_i1_4_in_an_id_only_workspace_a_row_needs_an_id(client, system: System):
+    workspace = system.workspaces.create(
+        f"imp-id-only-{uuid.uuid4().hex[:8]}", IdentifierMode.ID_ONLY
+    )
+    key = bearer(workspace["app_api_key"])
+    summary = _import(client, key, "id,email\nimp-io,same@example.com\n,only@example.com\n")
+    assert summary["created"] == 1
+    assert summary["failed"] == [
+        {
+            "line": 3,
+            "reason": "the row has no id, and in an id_only workspace an email is no identifier",
+        }
+    ]
+
+
+def test_i3_5_an_update_column_means_what_it_means_in_an_identify_body(
+    client, app_key, system: System, workspace
+):
+    summary = _import(client, app_key, "id,_update,plan\nimp-not-made,true,pro\n")
+    assert summary["created"] == 0
+    (failed,) = summary["failed"]
+    assert failed["line"] == 2 and "_update" in failed["reason"]
+    assert (
+        system.lookups.find(int(workspace["workspace_id"]), Reference("id", "imp-not-made")) is None
+    )

@@ -16,10 +16,10 @@ from itertools import islice
 from typing import Any, Literal
 
 from roster.domain.errors import InvalidInput, RosterError
-from roster.domain.identifiers import Reference
 from roster.domain.operations import Identify
 from roster.services.ingestion import Ingestion, Message, Result
-from roster.services.lookups import Lookups
+from roster.storage.database import Database
+from roster.storage.import_reads import known_cio_ids
 
 # One writer request, as delete by list: short enough that other calls are not held up behind
 # it for long, large enough that 100,000 rows take a few hundred commits.
@@ -115,8 +115,8 @@ def read_rows(lines: Iterable[bytes]) -> Iterator[Row]:
     except csv.Error as error:
         if reader.line_num >= start and "unexpected end of data" in str(error):
             raise BadFile(
-                f"line {start}: a quoted cell is never closed (a \" opens it on this row, and "
-                "no \" before the end of the file closes it)"
+                f'line {start}: a quoted cell is never closed (a " opens it on this row, and '
+                'no " before the end of the file closes it)'
             ) from None
         raise BadFile(f"line {reader.line_num}: {error}") from None
 
@@ -168,24 +168,26 @@ class Summary:
         }
 
 
+def _cio_id(row: Row) -> str | None:
+    """The row's cio_id cell as a cio_id (the export writes it bare; `cio_…` is taken too)."""
+    value = row.cells.get("cio_id", "").strip().removeprefix("cio_")
+    return value or None
+
+
 class Imports:
-    def __init__(self, ingestion: Ingestion, lookups: Lookups) -> None:
+    def __init__(self, ingestion: Ingestion, database: Database) -> None:
         self._ingestion = ingestion
-        self._lookups = lookups
+        self._database = database
 
     @staticmethod
     def check(lines: Iterable[bytes]) -> int:
         """How many rows the file holds, or BadFile naming the first line at fault."""
         return sum(1 for _ in read_rows(lines))
 
-    def _known_cio_id(self, workspace_id: int, row: Row) -> str | None:
-        """The cio_id of the row, when a person of the workspace has it."""
-        raw = row.cells.get("cio_id", "").strip()
-        if not raw:
-            return None
-        value = raw.removeprefix("cio_")
-        found = self._lookups.find(workspace_id, Reference("cio_id", value))
-        return value if found is not None else None
+    def _known_cio_ids(self, workspace_id: int, batch: list[Row]) -> set[str]:
+        """The batch's cio_ids that people of the workspace have: one query for the batch."""
+        wanted = {value for row in batch if (value := _cio_id(row)) is not None}
+        return known_cio_ids(self._database, workspace_id, wanted)
 
     def apply(
         self,
@@ -202,9 +204,11 @@ class Imports:
         while batch := list(islice(pending, BATCH)):
             lines: list[int] = []
             messages: list[Message] = []
+            known = self._known_cio_ids(workspace_id, batch)
             for row in batch:
+                cio_id = _cio_id(row)
                 try:
-                    op = build(row, self._known_cio_id(workspace_id, row))
+                    op = build(row, cio_id if cio_id in known else None)
                 except InvalidInput as error:
                     summary.fail(row.line, error.message)
                     continue

@@ -106,7 +106,7 @@ class System:
             outbox=Outbox(ingestion, OutboxRows(database), clock),
             conflicts=Conflicts(ConflictRows(database), ingestion, Lookups(Reader(database))),
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
-            imports=Imports(ingestion, Lookups(Reader(database))),
+            imports=Imports(ingestion, database),
             explain=Explain(writer),
         )
 
