@@ -363,20 +363,34 @@ def test_the_conflicts_api_needs_the_app_api_key(client, track):
     assert client.post(RESOLVE, json={"conflict": "1"}).status_code == 401
 
 
-def test_a_deleted_persons_conflict_shows_no_person_and_cannot_be_resolved(
-    client, track, app_key, uid
+def test_deleting_a_person_removes_the_conflicts_that_name_them(
+    system: System, client, track, app_key, uid
 ):
+    """I9.1: a conflict row holds an identifier the person wanted or held, personal data, so it
+    goes with them: as the person the call was about, as the holder, and as someone merged into
+    the person deleted."""
     _put(client, track, uid, email=f"{uid}@example.com")
-    _put(client, track, f"{uid}@example.com", id=f"{uid}-2")
-    answer = client.delete(f"/api/v1/customers/{uid}", headers=track)
-    assert answer.status_code == 200, answer.text
-    (listed,) = _listed(client, app_key)
-    assert listed["person"] is None
-    assert_error(
-        client.post(RESOLVE, json={"conflict": listed["id"]}, headers=app_key),
-        409,
-        "has been deleted or merged",
+    _put(client, track, f"{uid}@example.com", id=f"{uid}-2")  # refused: ids change by cio_ only
+    _put(client, track, f"{uid}-holder", email=f"{uid}-held@example.com")
+    _put(client, track, f"{uid}-wants", email=f"{uid}-held@example.com")  # held: a conflict
+    _put(client, track, f"{uid}-kept", email=f"{uid}-kept@example.com")
+    _put(client, track, f"{uid}-other", plan="pro")
+    _put(client, track, f"{uid}-other", email=f"{uid}-kept@example.com")  # held by -kept
+    _put(client, track, f"{uid}-last")
+    merged = client.post(
+        "/api/v1/merge_customers",
+        json={"primary": {"id": f"{uid}-last"}, "secondary": {"id": f"{uid}-other"}},
+        headers=track,
     )
+    assert merged.status_code == 200, merged.text
+    assert len(_listed(client, app_key)) == 3
+
+    for gone in (uid, f"{uid}-holder", f"{uid}-last"):
+        answer = client.delete(f"/api/v1/customers/{gone}", headers=track)
+        assert answer.status_code == 200, answer.text
+
+    assert _listed(client, app_key, status="all") == []
+    assert rows(system, "select value from conflicts where value like :v", v=f"%{uid}%") == []
 
 
 def test_an_anonymous_id_linked_to_a_second_person_is_counted_once_per_message_of_a_batch(

@@ -323,9 +323,11 @@ class MergeRows:
             self.sql.run(stmt, mark)
         self.sql.run(_MERGE_UNDONE, {"ws": self.ws, "pk": record.pk, "now": now})
 
-    def remove_merges_into(self, person_pk: int) -> None:
+    def remove_merges_into(self, person_pk: int) -> list[int]:
         """A deleted person's merge records go with it (docs/identity.md I9.1): they hold the
-        before-images of the people it absorbed, and of the people those had absorbed."""
+        before-images of the people it absorbed, and of the people those had absorbed. The row
+        numbers of those absorbed people, whose other traces go too."""
+        absorbed: list[int] = []
         frontier = [person_pk]
         while frontier:
             for merge_pk, secondary_pk in self.sql.all(
@@ -333,3 +335,5 @@ class MergeRows:
             ):
                 self.sql.run(_DELETE_MERGE, {"ws": self.ws, "pk": merge_pk})
                 frontier.append(secondary_pk)
+                absorbed.append(secondary_pk)
+        return absorbed

@@ -176,6 +176,11 @@ _DELETE_OUTBOX = (
 )
 
 
+_DELETE_CONFLICTS = statement(
+    "DELETE FROM conflicts WHERE workspace_id = :ws AND (person_pk = :pk OR holder_pk = :pk)"
+)
+
+
 # The identifiers whose owners a request keeps at hand (anonymous ids move in bulk on merges).
 _KNOWN_KINDS = ("id", "email")
 
@@ -443,9 +448,12 @@ class SqlStore(MergeRows):
     def remove_belongings(self, person_pk: int) -> None:
         self._gone(person_pk)
         self.flush()
-        self.remove_merges_into(person_pk)
+        absorbed = self.remove_merges_into(person_pk)
         for stmt in _DELETE_OUTBOX:  # before the activities that name the merged-in ones
             self.sql.run(stmt, {"ws": self.ws, "pk": person_pk})
+        # A conflict row holds an identifier the person wanted or held: personal data.
+        for pk in (person_pk, *absorbed):
+            self.sql.run(_DELETE_CONFLICTS, {"ws": self.ws, "pk": pk})
         for table in ("events", "devices", "relationships", "activities", "identifiers"):
             self.sql.run(_DELETE_OWNED[table], {"ws": self.ws, "pk": person_pk})
 
