@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import read_capped
@@ -88,7 +89,18 @@ def _check_type(request: Request) -> None:
         )
 
 
-@router.post("/api/imports", summary="Import people from a CSV file in the export format")
+CSV_FILE = {
+    "type": "string",
+    "description": "A UTF-8 CSV file in the export format: a header line naming id and/or email "
+    "and any attributes, then one person per row (docs/api.md §5)",
+}
+
+
+@router.post(
+    "/api/imports",
+    summary="Import people from a CSV file in the export format",
+    openapi_extra=schemas.body(CSV_FILE, media="text/csv"),
+)
 async def import_people(
     request: Request, empty_cells: str = "keep", workspace_id: int = Depends(app_workspace)
 ) -> JsonAnswer:
