@@ -314,6 +314,7 @@ from roster.cli import conflicts as _conflicts  # noqa: E402
 from roster.cli import delete as _delete  # noqa: E402
 from roster.cli import duplicates as _duplicates  # noqa: E402
 from roster.cli import explain as _explain  # noqa: E402
+from roster.cli import export as _export  # noqa: E402
 from roster.cli import imports as _imports  # noqa: E402
 from roster.cli import people as _people  # noqa: E402
 from roster.cli import suppressions as _suppressions  # noqa: E402
@@ -321,6 +322,7 @@ from roster.cli import suppressions as _suppressions  # noqa: E402
 app.add_typer(_suppressions.app, name="suppressions")
 app.add_typer(_conflicts.app, name="conflicts")
 app.add_typer(_imports.app, name="import")
+app.add_typer(_export.app, name="export")
 app.command("delete")(_delete.delete)
 app.command("duplicates")(_duplicates.duplicates)
 app.command("merge")(_people.merge)

@@ -194,10 +194,13 @@ class Exports:
 
     # -- the export records ------------------------------------------------------------------
 
-    def plan(self, filter_json: Any = None, attributes: object = None) -> Plan:
-        """What a call or command asks to export, checked: InvalidInput naming what is wrong
-        (the filter is read by the one filter parser, roster.domain.filters)."""
-        chosen = None if filter_json is None else filters.parse(filter_json, "filters")
+    def plan(
+        self, filter_json: Any = None, attributes: object = None, given_as: str = "filters"
+    ) -> Plan:
+        """What a call or command asks to export, checked: InvalidInput naming what is wrong,
+        the filter's problems under the name it was `given_as` (the filter is read by the one
+        filter parser, roster.domain.filters)."""
+        chosen = None if filter_json is None else filters.parse(filter_json, given_as)
         return Plan(check_attributes(attributes), filter_json, chosen)
 
     def count(self, workspace_id: int, plan: Plan) -> int:
