@@ -182,11 +182,15 @@ def _attribute_equals_sqlite(element: _AttributeEquals, compiler: SQLCompiler, *
         bound = _bind(compiler, path, **kw)
         value_of, type_of = f"json_extract({column}, {bound})", f"json_type({column}, {bound})"
         key = ""
+    # The value first: AND stops there for most rows, so the type is read only for a match.
     tests = []
     if plain:
         listed = ", ".join(_bind(compiler, value, **kw) for value in plain)
-        tests.append(f"({type_of} IN ('text', 'integer', 'real') AND {value_of} IN ({listed}))")
-    tests.extend(f"{type_of} = '{'true' if flag else 'false'}'" for flag in flags)
+        tests.append(f"({value_of} IN ({listed}) AND {type_of} IN ('text', 'integer', 'real'))")
+    tests.extend(
+        f"({value_of} = {int(flag)} AND {type_of} = '{'true' if flag else 'false'}')"
+        for flag in flags
+    )
     test = " OR ".join(tests)
     if path is None:
         return f"EXISTS (SELECT 1 FROM {source} WHERE {key} AND ({test}))"

@@ -60,6 +60,15 @@ people = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("workspace_id", "cio_id"),
     sa.Index(None, "workspace_id", "email_folded"),
+    # People search pages by row number; this walks only the people without an id ("email but
+    # no id", docs/api.md §4) instead of scanning everyone for a sparse few (migration 0010).
+    sa.Index(
+        "ix_people_workspace_id_pk_without_id",
+        "workspace_id",
+        "pk",
+        sqlite_where=sa.text("id IS NULL"),
+        postgresql_where=sa.text("id IS NULL"),
+    ),
     # A merged-away person's row number comes back with them on unmerge (I6.4): SQLite must
     # never hand it to someone new, which without AUTOINCREMENT it does for the highest one.
     sqlite_autoincrement=True,
