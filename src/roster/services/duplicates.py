@@ -10,6 +10,7 @@ answers in about the same time however sparse the duplicates are (docs/decisions
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +26,11 @@ __all__ = ["Duplicates", "Group", "Member", "Merged"]
 SAME_EMAIL = "same_email"
 EMAIL_CASE = "email_case"
 CONFLICT_PAIR = "conflict_pair"
-# People (or conflict records) one slice looks through, and slices a page may read: measured to
-# keep a page under 50 ms on 1,000,000 people on both databases (docs/benchmarks.md).
-SCAN = 10_000
-SLICES = 2
+# People (or conflict records) one slice looks through, and how long a page may go on reading
+# slices once it has read one: a page answers in about PAGE_SECONDS whatever the data and however
+# busy the machine (measured on 1,000,000 people on both databases: docs/decisions.md).
+SCAN = 5_000
+PAGE_SECONDS = 0.02
 SHOWN = 100  # people listed per group; `size` counts them all
 _EMAILS, _CONFLICTS = "e", "c"
 # A cursor holds the last email looked at; one too long for a cursor holds its first characters
@@ -93,8 +95,12 @@ def _email_reason(members: tuple[Member, ...]) -> str:
 
 
 class Duplicates:
-    def __init__(self, groups: DuplicateGroups) -> None:
+    def __init__(
+        self, groups: DuplicateGroups, scan: int = SCAN, page_seconds: float = PAGE_SECONDS
+    ) -> None:
         self._groups = groups
+        self._scan = scan
+        self._page_seconds = page_seconds
 
     # -- cursors ---------------------------------------------------------------------------------
 
@@ -140,25 +146,25 @@ class Duplicates:
         the last)."""
         at = self._decode(workspace_id, start)
         found: list[Group] = []
-        for _ in range(SLICES):
+        until = time.monotonic() + self._page_seconds
+        read = 0  # slices: one at least (of each section it reaches), more while there is time
+        while len(found) < limit and (read == 0 or time.monotonic() < until):
+            read += 1
             wanted = limit - len(found)
-            if wanted == 0:
-                break
             if at.section == _EMAILS:
                 emails = self._groups.email_groups(
-                    workspace_id, at.email, at.inclusive, wanted, SCAN, SHOWN
+                    workspace_id, at.email, at.inclusive, wanted, self._scan, SHOWN
                 )
                 found += [
                     Group(_email_reason(g.members), g.size, g.members, email=g.email_folded)
                     for g in emails.found
                 ]
-                at = (
-                    _Position(_CONFLICTS)
-                    if emails.ended
-                    else _Position(_EMAILS, emails.upto or at.email)
-                )
+                if emails.ended:  # a page that finishes the emails reads some conflicts too
+                    at, read = _Position(_CONFLICTS), 0
+                else:
+                    at = _Position(_EMAILS, emails.upto or at.email)
             else:
-                pairs = self._groups.conflict_pairs(workspace_id, at.conflict, wanted, SCAN)
+                pairs = self._groups.conflict_pairs(workspace_id, at.conflict, wanted, self._scan)
                 found += [
                     Group(CONFLICT_PAIR, 2, p.members, conflict=(p.kind, p.value))
                     for p in pairs.found
