@@ -25,6 +25,7 @@ from roster.api import (
     noop,
     outbox,
     people_search,
+    rate_limit,
     roster_api,
     segment,
     suppressions,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         lifespan=lifespan,
     )
     app.state.public_url = settings.base_url()
+    rate_limit.install(app, settings)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(track_v1.router)

@@ -80,6 +80,21 @@ class Settings(BaseSettings):
         description="Seconds between upkeep runs (removing never-identified anonymous events "
         "older than each workspace's anonymous_retention_days).",
     )
+    rate_limit: float = Field(
+        0,
+        ge=0,
+        description="Calls per second each workspace may make through each door (Track API v1, "
+        "v2, Segment, webhooks, App API, /api); beyond it a call is answered 429 with "
+        "Retry-After and nothing of it stored. 0 (the default) turns rate limiting off. Each "
+        "server process counts on its own.",
+    )
+    rate_limit_burst: int | None = Field(
+        None,
+        ge=1,
+        description="Calls a workspace may make at once through one door before "
+        "ROSTER_RATE_LIMIT applies (the token bucket's size). Default: one second's worth, "
+        "ROSTER_RATE_LIMIT rounded up.",
+    )
     noop_endpoint: bool = Field(
         False,
         description="Expose PUT /bench/noop/{id}: authenticates and parses like a Track call but "

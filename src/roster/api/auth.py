@@ -6,6 +6,7 @@ import base64
 
 from fastapi import Request
 
+from roster.api.rate_limit import admit
 from roster.domain.errors import Unauthorized
 from roster.services.system import System
 
@@ -51,13 +52,15 @@ def bearer(request: Request) -> str:
 
 
 def track_workspace(request: Request) -> int:
-    """Track API: HTTP Basic with the workspace's site id and Track API key."""
+    """Track API: HTTP Basic with the workspace's site id and Track API key; then the rate
+    limit, if on."""
     site_id, api_key = _basic(request)
     if not site_id or not api_key:
         raise Unauthorized()
-    return system_of(request).workspaces.for_track(site_id, api_key)
+    return admit(request, system_of(request).workspaces.for_track(site_id, api_key))
 
 
 def app_workspace(request: Request) -> int:
-    """App API and roster's /api: Bearer with the workspace's App API key."""
-    return system_of(request).workspaces.for_app_key(bearer(request))
+    """App API and roster's /api: Bearer with the workspace's App API key; then the rate
+    limit, if on."""
+    return admit(request, system_of(request).workspaces.for_app_key(bearer(request)))

@@ -9,6 +9,8 @@ Every body also carries "code" and "message": customerio-cdp-analytics and
 segment-analytics-python read them, and without them retry a 4xx ten times.
 Unavailable (the database is away) answers 503 with Retry-After in every door: Customer.io's and
 Segment's clients retry a 5xx, and nothing of the call was stored, so the retry is safe.
+RateLimited (ROSTER_RATE_LIMIT) answers 429 with Retry-After in every door, before anything of
+the call was stored.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from roster.domain.errors import (
     LinkRefused,
     MergeRefused,
     NotFound,
+    RateLimited,
     ResolveRefused,
     RosterError,
     SettingRefused,
@@ -71,6 +74,8 @@ def _status(error: RosterError, door: str) -> int:
             return 403
         case Unavailable():
             return 503
+        case RateLimited():
+            return 429
         case ConflictError() | SettingRefused() | UnmergeRefused() | ResolveRefused():
             return 409
         case NotFound():
@@ -103,6 +108,8 @@ def _code(error: RosterError) -> str:
             return "invalid_request"
         case Unavailable():
             return "unavailable"
+        case RateLimited():
+            return "rate_limited"
     return "error"
 
 
@@ -138,7 +145,7 @@ def render(error: RosterError, door: str) -> JsonAnswer:
     headers: dict[str, str] | None = None
     if isinstance(error, Unauthorized):
         headers = {"WWW-Authenticate": "Basic"}
-    elif isinstance(error, Unavailable):
+    elif isinstance(error, Unavailable | RateLimited):
         headers = {"Retry-After": str(error.retry_after)}
     return JsonAnswer(body_for(error, door), status_code=_status(error, door), headers=headers)
 

@@ -13,6 +13,7 @@ from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import basic_credentials, credential, system_of
 from roster.api.bodies import check_message, holds_nul, parse_json, read_capped
+from roster.api.rate_limit import admit
 from roster.api.segment_messages import operations_from
 from roster.domain.errors import InvalidInput, RosterError, Unauthorized
 from roster.domain.limits import check_depth
@@ -42,7 +43,7 @@ def write_key_workspace(request: Request, body: Any) -> int:
         key = credential(body["writeKey"])
     if not key:
         raise Unauthorized("a write key is required (Basic auth, Bearer, or writeKey)")
-    return system_of(request).workspaces.for_write_key(key)
+    return admit(request, system_of(request).workspaces.for_write_key(key))
 
 
 def _text_field(message: Any, key: str) -> str | None:

@@ -19,6 +19,7 @@ from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
 from roster.api.bodies import parse_json, read_capped
 from roster.api.paths import segment
+from roster.api.rate_limit import admit
 from roster.api.segment import batch_defaults, header_key, ingest
 from roster.domain.errors import InvalidInput, Unauthorized
 
@@ -80,7 +81,7 @@ def _authenticate(request: Request, webhook_id: str, raw: bytes, body: Any) -> i
 async def receive(request: Request, webhook_id: str) -> JsonAnswer:
     raw = await read_capped(request, BODY_MAX_BYTES)
     body = parse_json(raw, per_message=True)  # a bad message is dropped, not the call
-    workspace_id = _authenticate(request, segment(webhook_id), raw, body)
+    workspace_id = admit(request, _authenticate(request, segment(webhook_id), raw, body))
     defaults: dict[str, Any] = {}
     if isinstance(body, dict) and isinstance(body.get("batch"), list):
         messages: list[Any] = body["batch"]

@@ -12,8 +12,10 @@
     ├── Unauthorized            missing or wrong credentials
     ├── LinkRefused             a signed download link was altered or has expired
     ├── SettingRefused          a workspace setting cannot change now (holders)
-    └── Unavailable             the database cannot be read or written now; nothing of the
-                                call was stored, so sending it again is safe (retry_after)
+    ├── Unavailable             the database cannot be read or written now; nothing of the
+    │                           call was stored, so sending it again is safe (retry_after)
+    └── RateLimited             a workspace called a door faster than the rate limit allows;
+                                nothing of the call was stored (retry_after)
 
 api/errors.py is the one place where these become status codes and bodies.
 """
@@ -109,4 +111,18 @@ class Unavailable(RosterError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(RosterError):
+    """A workspace made more calls through one door than ROSTER_RATE_LIMIT allows; refused
+    before anything of the call was read or stored, so sending it later is safe."""
+
+    def __init__(self, door: str, retry_after: int) -> None:
+        super().__init__(
+            f"too many calls: this workspace's rate limit on this door is reached; nothing of "
+            f"this call was stored. Send it again in {retry_after} second"
+            f"{'' if retry_after == 1 else 's'}."
+        )
+        self.door = door
         self.retry_after = retry_after

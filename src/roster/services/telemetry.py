@@ -92,6 +92,10 @@ class Telemetry:
             ["door"], registry=registry,
         )  # fmt: skip
         self.merges = Counter("roster_merges", "People merged.", registry=registry)
+        self.rate_limited = Counter(
+            "roster_rate_limited", "Calls refused 429 by the rate limit, by door.", ["door"],
+            registry=registry,
+        )  # fmt: skip
         self.database_errors = Counter(
             "roster_database_errors",
             "Calls answered 503 because the database could not take them.",
