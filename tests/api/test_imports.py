@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.people import Person
@@ -293,3 +295,33 @@ def test_i3_5_an_update_column_means_what_it_means_in_an_identify_body(
     assert (
         system.lookups.find(int(workspace["workspace_id"]), Reference("id", "imp-not-made")) is None
     )
+
+
+def test_a_cell_nesting_json_past_32_levels_fails_its_row(client, app_key):
+    deep = "[" * 33 + "]" * 33
+    summary = _import(client, app_key, f"id,deep\nimp-deep,{deep}\nimp-flat,[[1]]\n")
+    assert summary["created"] == 1
+    assert summary["failed"] == [
+        {
+            "line": 2,
+            "reason": "the value of 'deep' nests objects and arrays more than 32 levels deep",
+        }
+    ]
+
+
+CSV_TEXT = st.text(st.sampled_from('id,email,plan"\n\r x@.y1é\x00\ufeff'), max_size=60)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=CSV_TEXT, empty_cells=st.sampled_from(["keep", "clear"]))
+def test_any_text_sent_as_a_csv_file_is_imported_or_refused_with_a_400(
+    client, app_key, text: str, empty_cells: str
+):
+    answer = client.post(
+        URL, content=text.encode(), params={"empty_cells": empty_cells}, headers={**app_key, **CSV}
+    )
+    assert answer.status_code in (200, 400), answer.text

@@ -20,6 +20,7 @@ from roster.api.parsing import identify_from
 from roster.domain.csv_cells import decode_cell
 from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import NOT_GIVEN, IdentifierMode, Reference, typed_reference
+from roster.domain.limits import check_depth
 from roster.domain.operations import Identify, Ref
 from roster.services.imports import EmptyCells, Row, check_empty_cells, read_rows
 
@@ -59,6 +60,8 @@ def identify_row(row: Row, mode: IdentifierMode, empty: EmptyCells, cio_id: str 
             continue
         if text:
             body[name] = decode_cell(text)
+            # A JSON body is refused past this depth as a whole (api/bodies.py); a cell alone.
+            check_depth(body[name], f"value of '{name}'")
         elif clear:
             body[name] = None  # I4.2: no value removes the attribute
     ref: Ref
