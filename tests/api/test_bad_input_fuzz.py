@@ -214,6 +214,9 @@ APP = (
     Call("GET", "/v1/customers/{ref}/activities", query=("deleted",)),
     Call("GET", "/v1/objects/1/{ref}"),
     Call("POST", "/v1/customers/attributes", {"ids": ["known", "{ref}"]}),
+    Call("POST", "/v1/customers", {"filter": {"and": [{"attribute": {"field": "email",
+         "operator": "exists"}}, {"not": {"attribute": {"field": "id", "operator": "exists"}}}]}},
+         query=("start", "limit")),
     Call("POST", "/v1/merge_customers", {"primary": {"id": "known"},
          "secondary": {"id": "{ref}"}}),
 )  # fmt: skip
