@@ -75,7 +75,7 @@ DOORS = [
     Door("segment", _segment),
     Door("webhook", _webhook),
     Door("app", _app, ok=404),  # a look-up of nobody: authenticated, then not found
-    Door("api", _api),
+    Door("roster", _api),
 ]
 
 
@@ -140,7 +140,7 @@ def test_each_door_answers_429_with_retry_after_in_its_own_error_shape_after_the
     assert "rate limit" in body["message"] and "nothing of this call was stored" in body["message"]
     assert body == _shape(door.name, body["message"])
     assert (footprint(system, workspace_id), logged(system, workspace_id)) == before
-    if door.name not in ("app", "api"):  # the writing doors wrote their allowed calls
+    if door.name not in ("app", "roster"):  # the writing doors wrote their allowed calls
         assert before[0] != empty
     assert _rate_limited_total(limited, door.name) == counted + 1
 
