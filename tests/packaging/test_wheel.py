@@ -116,9 +116,15 @@ def test_the_wheel_declares_postgresqls_driver_as_an_extra_only(wheel: Path) -> 
 PICKED_BY_UVICORN = {"uvloop", "httptools"}
 
 
+def _normal(distribution: str) -> str:
+    """A distribution's name as PyPI compares them (PEP 503): prometheus_client is
+    prometheus-client."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
 def test_every_runtime_dependency_is_imported_by_the_package() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    names = {re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower() for line in declared}
+    names = {_normal(re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0]) for line in declared}
     imported: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -127,7 +133,7 @@ def test_every_runtime_dependency_is_imported_by_the_package() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 imported.add(node.module.split(".")[0])
     providers = importlib.metadata.packages_distributions()
-    used = {dist.lower() for module in imported for dist in providers.get(module, [])}
+    used = {_normal(dist) for module in imported for dist in providers.get(module, [])}
 
     assert names - PICKED_BY_UVICORN - used == set(), "declared but never imported"
 
