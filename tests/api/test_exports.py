@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -254,6 +255,32 @@ def test_a_tampered_export_link_is_refused_with_403(timed, app_key, clock, syste
         answer = timed.get(_altered(link, **changes))
         assert_error(answer, 403, says="not valid", meta="error", label=changes)
     assert timed.get(_path(link)).status_code == 200
+
+
+def test_a_link_signed_under_another_secret_key_is_refused(client, app_key, system: System):
+    made = _export(client, app_key)["id"]
+    elsewhere = Exports(ExportReads(system.database), system.writer, link_key("other"), time.time)
+    workspace_id = system.workspaces.for_app_key(app_key["Authorization"].split()[1])
+    link = elsewhere.link(workspace_id, made, "http://roster.test")
+    assert_error(client.get(_path(link)), 403, says="not valid", meta="error")
+    # The same link signed under the server's own secret key passes.
+    here = Exports(ExportReads(system.database), system.writer, link_key("test-secret"), time.time)
+    assert client.get(_path(here.link(workspace_id, made, ""))).status_code == 200
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    export_id=st.text(max_size=8),
+    query=st.dictionaries(
+        st.sampled_from(["workspace", "expires", "signature", "x"]), st.text(max_size=70)
+    ),
+)
+def test_no_odd_download_link_makes_a_5xx(client, export_id, query):
+    path = "/v1/exports/" + quote(export_id, safe="") + "/file?" + urlencode(query)
+    answer = client.get(path)
+    assert answer.status_code in (403, 404), answer.text
 
 
 def test_the_file_is_streamed_in_pieces_without_a_length(system: System, workspace, track):
