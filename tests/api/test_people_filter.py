@@ -368,3 +368,34 @@ def test_the_refusal_docs_api_md_shows_is_the_one_roster_answers(client, app_key
     answer = client.post(SEARCH, json={"filter": bad}, params={"start": "WzQ3XQ"}, headers=app_key)
     assert_error(answer, 400, meta="error")
     assert answer.json()["meta"]["error"] == shown.group(1)
+
+
+# -- streamed reads ------------------------------------------------------------------------------
+
+
+def test_everyone_matching_a_filter_is_streamed_oldest_first_not_listed(
+    system, client, track, workspace
+):
+    for n in range(5):
+        put(client, track, f"s{n}@example.com" if n % 2 else f"s{n}", {"n": n})
+    found = system.lookups.people(workspace["workspace_id"], parse(EMAIL_BUT_NO_ID))
+    assert not isinstance(found, list | tuple)
+    assert next(found).email == "s1@example.com"
+    assert [person.email for person in found] == ["s3@example.com"]
+    everyone = system.lookups.people(workspace["workspace_id"])
+    assert [person.attributes["n"] for person in everyone] == [0, 1, 2, 3, 4]
+
+
+def test_a_person_s_events_are_streamed_oldest_first(system, client, track, workspace):
+    put(client, track, "ev", {})
+    for n in range(3):
+        answer = client.post(
+            "/api/v1/customers/ev/events",
+            json={"name": f"e{n}", "timestamp": 1700000000 + n},
+            headers=track,
+        )
+        assert answer.status_code == 200, answer.text
+    person = system.lookups.get(workspace["workspace_id"], Reference("id", "ev"))
+    found = system.lookups.events(workspace["workspace_id"], person.cio_id)
+    assert not isinstance(found, list | tuple)
+    assert [event.name for event in found] == ["e0", "e1", "e2"]
