@@ -4,6 +4,7 @@ command against SQLite and PostgreSQL. A bad file imports nothing."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,30 @@ def test_the_installed_command_imports_in_batches_with_the_same_answer(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["created"] == 1203
     assert _attributes(system, workspace, "cli-many-1202") == {"n": 1202}
+
+
+def test_roster_export_then_import_into_a_new_workspace_brings_back_everyone(
+    roster_cli, apply, system: System, workspace, tmp_path
+):
+    apply(
+        identify(EMAIL_OR_ID, "cli-rt-ada", email="Ada@Example.com", plan="pro", seats=3),
+        identify(EMAIL_OR_ID, "cli-rt-bob", note='says "hi", twice\nthen goes', zip="02134"),
+        identify(EMAIL_OR_ID, "cli-rt-cy", unsubscribed=True, tags=["a", 1], created_at=1700000000),
+    )
+    output = tmp_path / "people.csv"
+    exported = roster_cli("export", "people", "--output", str(output), "--json")
+    assert exported.returncode == 0, exported.stderr
+
+    target = system.workspaces.create(f"cli-rt-{uuid.uuid4().hex[:8]}")
+    imported = roster_cli(
+        "import", "people", str(output), "--json", "--workspace", str(target["name"])
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["created"] == 3
+    for id_ in ("cli-rt-ada", "cli-rt-bob", "cli-rt-cy"):
+        before = system.lookups.find(int(workspace["workspace_id"]), Reference("id", id_))
+        after = system.lookups.find(int(target["workspace_id"]), Reference("id", id_))
+        assert before is not None and after is not None
+        assert after.email == before.email
+        typed = {name: (type(value), value) for name, value in after.attributes.items()}
+        assert typed == {name: (type(value), value) for name, value in before.attributes.items()}
