@@ -59,7 +59,8 @@ people = sa.Table(
     sa.Column("created_in_roster_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("workspace_id", "cio_id"),
-    sa.Index(None, "workspace_id", "email_folded"),
+    # Look-ups by email, and each email's people oldest first for the duplicate finder (0011).
+    sa.Index(None, "workspace_id", "email_folded", "created_in_roster_at", "pk"),
     # People search pages by row number; this walks only the people without an id ("email but
     # no id", docs/api.md §4) instead of scanning everyone for a sparse few (migration 0010).
     sa.Index(
