@@ -291,3 +291,24 @@ def test_explain_of_a_batch_whose_second_message_the_rules_refuse_keeps_only_the
     assert real.status_code == 200
     attributes = customer(client, app_key, ADA_ID)["attributes"]
     assert attributes["plan"] == "pro" and "a0" not in attributes
+
+
+def test_explain_of_a_track_v2_batch_gives_the_207_the_batch_would_get(
+    client: Any, track: dict[str, str], app_key: dict[str, str], system: System, workspace: Any
+) -> None:
+    batch = [
+        {"type": "person", "action": "identify", "identifiers": {"id": ADA_ID}},
+        {"type": "person", "action": "identify", "identifiers": {}},
+    ]
+    before = unchanged(system, workspace["workspace_id"])
+
+    said = explain(
+        client, app_key, door="track_v2", method="POST", path="/api/v2/batch", body={"batch": batch}
+    )
+
+    assert unchanged(system, workspace["workspace_id"]) == before
+    real = client.post("/api/v2/batch", json={"batch": batch}, headers=track)
+    assert said["answer"] == {"status": real.status_code, "body": real.json()}
+    assert real.status_code == 207
+    [message] = said["messages"]
+    assert message["person"] == {"cio_id": None, "new": True}

@@ -1,7 +1,7 @@
-"""Explain agrees with reality (docs/api.md §5): for random calls of Track v1 and Segment about a
-few people, what POST /api/explain says a call would do is what the call then does: its answer,
-the people it creates, the activities it logs (with the changes' values), the events it stores
-and the ingestion-log entries it adds. On SQLite and PostgreSQL."""
+"""Explain agrees with reality (docs/api.md §5): for random calls of Track v1, v2 and Segment
+about a few people, what POST /api/explain says a call would do is what the call then does: its
+answer, the people it creates, the activities it logs (with the changes' values), the events it
+stores and the ingestion-log entries it adds. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ ANONYMOUS = ["anon-1", "anon-2"]
 @st.composite
 def calls(draw: st.DrawFn) -> dict[str, Any]:
     """A call of one of the doors that names a few people by random identifiers."""
-    kind = draw(st.sampled_from(["v1_identify", "v1_event", "v1_anonymous", "segment", "strict"]))
+    kind = draw(
+        st.sampled_from(["v1_identify", "v1_event", "v1_anonymous", "v2", "segment", "strict"])
+    )
     user = draw(st.sampled_from(IDS + EMAILS))
     email = draw(st.none() | st.sampled_from(EMAILS))
     id_ = draw(st.none() | st.sampled_from(IDS))
@@ -47,6 +49,20 @@ def calls(draw: st.DrawFn) -> dict[str, Any]:
             "method": "POST",
             "path": f"/api/v1/customers/{user}/events",
             "body": {k: v for k, v in body.items() if v is not None},
+        }
+    if kind == "v2":
+        kind_of_user = "email" if "@" in user else "id"
+        attributes = {"plan": plan, "email": email if kind_of_user == "id" else None}
+        return {
+            "door": "track_v2",
+            "method": "POST",
+            "path": "/api/v2/entity",
+            "body": {
+                "type": "person",
+                "action": "identify",
+                "identifiers": {kind_of_user: user},
+                "attributes": {k: v for k, v in attributes.items() if v is not None},
+            },
         }
     if kind == "v1_anonymous":
         return {
@@ -139,6 +155,7 @@ def test_explains_prediction_is_what_each_call_then_does(
     key = bearer(workspace["app_api_key"])
     credentials = {
         "track_v1": basic(workspace["site_id"], workspace["track_api_key"]),
+        "track_v2": basic(workspace["site_id"], workspace["track_api_key"]),
         "segment": basic(workspace["write_key"]),
     }
     for call in history:

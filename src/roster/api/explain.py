@@ -39,6 +39,8 @@ _AUTHORIZATION = {
     "segment": b"Bearer explain",
 }
 _KEYS = {"door", "method", "path", "body", "raw_body", "headers"}
+# Room for the largest call of any door (500 KB), even sent as an escaped raw_body.
+EXPLAIN_MAX_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -187,5 +189,5 @@ async def explain_call(
 
 @router.post("/api/explain", summary="What a call would do, without writing anything")
 async def explain(request: Request, workspace_id: int = Depends(app_workspace)) -> JsonAnswer:
-    call = read_call(await json_object(request))
+    call = read_call(await json_object(request, limit=EXPLAIN_MAX_BYTES))
     return JsonAnswer(await explain_call(request.app, system_of(request), workspace_id, call))
