@@ -5,6 +5,7 @@ exit code 2; PostgreSQL's advice to use pg_dump."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import threading
@@ -184,6 +185,8 @@ def test_restore_refuses_a_target_that_holds_data_unless_forced(tmp_path: Path):
 
     refused = _restore(tmp_path, str(output), "--database-url", target)
     _one_error_line(refused, "holds data", "--force", "Nothing was changed")
+    with contextlib.closing(sqlite3.connect(tmp_path / "target.db")) as connection:
+        assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"  # as it was
     listed = run_in_process(["workspaces", "list", "--json", "--database-url", target], data_dir)
     assert '"other"' in listed.stdout and '"kept"' not in listed.stdout
 

@@ -186,8 +186,10 @@ def _alone(target: Path) -> Iterator[sqlite3.Connection]:
         connection = _open(target, timeout=IN_USE_WAIT)
     except sqlite3.Error as error:
         raise BackupRefused(f"cannot open {target}: {error}") from None
+    was_wal = False
     try:
         try:
+            was_wal = connection.execute("pragma journal_mode").fetchone()[0] == "wal"
             connection.execute("pragma journal_mode=delete").fetchone()
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
@@ -200,6 +202,10 @@ def _alone(target: Path) -> Iterator[sqlite3.Connection]:
         connection.execute("pragma locking_mode=exclusive")
         yield connection
     finally:
+        if was_wal:  # as it was (a refused restore changes nothing), or as roster serves it
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("pragma locking_mode=normal")
+                connection.execute("pragma journal_mode=wal").fetchone()
         connection.close()
 
 
