@@ -134,8 +134,9 @@ def test_each_door_answers_429_with_retry_after_in_its_own_error_shape_after_the
     refused = door.send(limited, workspace, _ref())
 
     assert refused.status_code == 429, refused.text
-    # At 0.001 calls a second, the next token is 1,000 seconds away.
-    assert refused.headers["retry-after"] == "1000"
+    # At 0.001 calls a second, the next token is 1,000 seconds away (less the time the test
+    # took since its first call, which refilled a little).
+    assert 990 <= int(refused.headers["retry-after"]) <= 1000
     body = refused.json()
     assert "rate limit" in body["message"] and "nothing of this call was stored" in body["message"]
     assert body == _shape(door.name, body["message"])
