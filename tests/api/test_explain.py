@@ -4,6 +4,9 @@ nothing written; and what it says agrees with what the call then does. On SQLite
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,3 +315,28 @@ def test_explain_of_a_track_v2_batch_gives_the_207_the_batch_would_get(
     assert real.status_code == 207
     [message] = said["messages"]
     assert message["person"] == {"cio_id": None, "new": True}
+
+
+def test_the_example_of_docs_api_md_is_what_explain_answers(
+    client: Any, track: dict[str, str], app_key: dict[str, str]
+) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    example = re.search(r"POST /api/explain (\{.*?\})\n200 (\{.*?\})\n```", text, re.DOTALL)
+    assert example is not None, "docs/api.md §5 shows an explain request and its answer"
+    request, documented = (json.loads(part) for part in example.groups())
+    client.put(
+        f"/api/v1/customers/{ADA_ID}", json={"email": request["body"]["email"]}, headers=track
+    )
+    ada = customer(client, app_key, ADA_ID)["identifiers"]["cio_id"]
+
+    said = explain(client, app_key, **request)
+
+    shown = json.loads(json.dumps(documented).replace("3f1c0a9b2d4e", ada))
+    assert said.keys() == shown.keys()
+    for key in ("door", "call", "answer", "written", "changes", "events", "ingestion_log"):
+        assert said[key] == shown[key], key
+    assert said["messages"] == shown["messages"]
+    assert said["refused"] == shown["refused"]
+    assert [(a["type"], a["name"]) for a in said["activities"]] == [
+        (a["type"], a["name"]) for a in shown["activities"]
+    ]
