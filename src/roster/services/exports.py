@@ -10,6 +10,7 @@ signed with HMAC-SHA256 under a key derived from ROSTER_SECRET_KEY (docs/decisio
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import hmac
@@ -208,7 +209,7 @@ class Exports:
 
     async def create(self, workspace_id: int, plan: Plan) -> Export:
         """A new export, done as it is made: its total is the people it covers now."""
-        total = self.count(workspace_id, plan)
+        total = await asyncio.to_thread(self.count, workspace_id, plan)  # a blocking read
         now = self._clock()
 
         def work(tx: Transaction) -> int:
