@@ -1,5 +1,5 @@
-"""`POST /api/explain` and `roster explain` (docs/api.md §5, decisions.md D-explain): what a
-call would do, found by doing it and rolling it back.
+"""`POST /api/explain` and `roster explain` (docs/api.md §5): what a call would do, found by
+doing it and rolling it back (docs/decisions.md, "Explain rehearses the call").
 
 A rehearsal is the running system with two parts swapped: the workspace the explained call is
 about is the one every door's credentials resolve to, and ingestion runs each request's work on
@@ -10,7 +10,7 @@ runs, so the explanation cannot drift from what the call does."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -25,8 +25,9 @@ from roster.storage.writer import Writer
 if TYPE_CHECKING:
     from roster.services.system import System
 
-# The rows of a call that name people by cio_id; a person the call creates is shown as new.
+# How a person the call would create is shown: the cio_id the rehearsal drew is not theirs.
 _NEW = {"cio_id": None, "new": True}
+Who = Callable[[str | None], dict[str, Any] | None]
 
 
 class _PinnedWorkspaces(Workspaces):
@@ -174,7 +175,7 @@ def _pairs(asked: _Asked) -> list[tuple[Message | Dropped, Result | None]]:
 
 
 def _message(
-    message: Message | Dropped, result: Result | None, who: Any, refused: bool
+    message: Message | Dropped, result: Result | None, who: Who, refused: bool
 ) -> dict[str, Any]:
     shown: dict[str, Any] = {"type": message.type, "message_id": message.message_id}
     if isinstance(message, Dropped):
@@ -196,7 +197,7 @@ def _message(
     }
 
 
-def _activity(activity: Activity, who: Any) -> dict[str, Any]:
+def _activity(activity: Activity, who: Who) -> dict[str, Any]:
     return {
         "person": who(activity.cio_id),
         "type": activity.type,
