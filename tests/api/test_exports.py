@@ -151,6 +151,29 @@ def test_an_export_is_done_when_made_and_reads_the_same_afterwards(client, track
     assert again.json() == {"export": made}
 
 
+def test_an_exported_file_imported_into_another_workspace_exports_the_same(
+    client, track, app_key, system: System
+):
+    _person(client, track, "exp-round-1", email="r1@example.com", n=7, f=0.1, yes=True, s="12")
+    _person(client, track, "exp-round-2", nested={"a": [1, "b"]}, s="plain", created_at=17)
+    _person(client, track, "exp-round-3", unsubscribed="TRUE", s='"quoted", with a comma\n')
+    first = _download(client, app_key)
+    other = bearer(str(system.workspaces.create("exp-round-ws")["app_api_key"]))
+
+    headers = {**other, "Content-Type": "text/csv"}
+    csv_text = io.StringIO()
+    csv.writer(csv_text).writerows(first)
+    imported = client.post("/api/imports", content=csv_text.getvalue(), headers=headers)
+    assert imported.status_code == 200, imported.text
+
+    again = _download(client, other)
+    assert again[0] == first[0]
+    kept = [i for i, name in enumerate(first[0]) if name not in ("cio_id", "_created_in_roster_at")]
+    assert sorted([row[i] for i in kept] for row in again[1:]) == sorted(
+        [row[i] for i in kept] for row in first[1:]
+    )
+
+
 def test_an_empty_workspace_exports_a_header_line_only(client, app_key):
     made = _export(client, app_key)
     assert made["total"] == 0
