@@ -26,11 +26,11 @@ __all__ = ["Duplicates", "Group", "Member", "Merged"]
 SAME_EMAIL = "same_email"
 EMAIL_CASE = "email_case"
 CONFLICT_PAIR = "conflict_pair"
-# People (or conflict records) one slice looks through, and how long a page may go on reading
-# slices once it has read one: a page answers in about PAGE_SECONDS whatever the data and however
+# People (or conflict records) one slice looks through, and the time a page may take reading
+# slices after its first: a page answers within about PAGE_SECONDS whatever the data and however
 # busy the machine (measured on 1,000,000 people on both databases: docs/decisions.md).
 SCAN = 5_000
-PAGE_SECONDS = 0.02
+PAGE_SECONDS = 0.025
 SHOWN = 100  # people listed per group; `size` counts them all
 _EMAILS, _CONFLICTS = "e", "c"
 # A cursor holds the last email looked at; one too long for a cursor holds its first characters
@@ -147,10 +147,12 @@ class Duplicates:
         at = self._decode(workspace_id, start)
         found: list[Group] = []
         until = time.monotonic() + self._page_seconds
-        read = 0  # slices: one at least (of each section it reaches), more while there is time
-        while len(found) < limit and (read == 0 or time.monotonic() < until):
+        took = 0.0  # the last slice's time: another is read only while one as long still fits
+        read = 0  # slices: one at least (of each section the page reaches)
+        while len(found) < limit and (read == 0 or time.monotonic() + took <= until):
             read += 1
             wanted = limit - len(found)
+            began = time.monotonic()
             if at.section == _EMAILS:
                 emails = self._groups.email_groups(
                     workspace_id, at.email, at.inclusive, wanted, self._scan, SHOWN
@@ -172,6 +174,7 @@ class Duplicates:
                 if pairs.ended:
                     return found, ""
                 at = _Position(_CONFLICTS, conflict=pairs.upto or at.conflict)
+            took = time.monotonic() - began
         return found, self._encode(workspace_id, at)
 
     def walk(self, workspace_id: int, page_size: int = 500) -> Iterator[Group]:
