@@ -3,8 +3,8 @@ id-only + email-only pairs that a conflict record ties together (docs/identity.m
 
 Every read looks through a bounded slice of an index (`scan` entries) and says how far it got,
 so that a page costs the same whether duplicates are dense or one in a million: a GROUP BY over
-the whole (workspace_id, email_folded) index would take a quarter of a second on 1,000,000
-people every time duplicates are sparse."""
+the whole email index takes about a second on 1,000,000 people when duplicates are sparse
+(docs/decisions.md)."""
 
 from __future__ import annotations
 
