@@ -38,12 +38,14 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(
         None,
-        description="Key that encrypts stored secrets (webhook secrets, suppression-list keys). "
-        "If unset, one is generated into DATA_DIR/secret.key (mode 0600) on first start.",
+        description="Key that encrypts stored secrets (webhook secrets, suppression-list keys) "
+        "and signs export download links. If unset, one is generated into DATA_DIR/secret.key "
+        "(mode 0600) on first start.",
     )
     public_url: str | None = Field(
         None,
-        description="Base URL roster puts in links it gives out (the region answer). "
+        description="Base URL roster puts in links it gives out (the region answer, export "
+        "download links). "
         "Default: http(s)://HOST:PORT of the server.",
     )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
