@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roster.services.system import System
 from tests.api.calls import basic, customer
+from tests.api.odd_input import ODD_JSON
 from tests.api.stored import count, footprint, logged
 
 EXPLAIN = "/api/explain"
+# What a path or a header may hold as a client sends it (ASCII: explain refuses the rest).
+ODD_PATH = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+ODD_HEADER = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
 # Ada signed up with both identifiers; Bob is who the caller thinks they are creating.
 ADA_ID, ADA_EMAIL = "ada-1", "ada@example.com"
 BOB_ID = "bob-1"
@@ -340,3 +346,39 @@ def test_the_example_of_docs_api_md_is_what_explain_answers(
     assert [(a["type"], a["name"]) for a in said["activities"]] == [
         (a["type"], a["name"]) for a in shown["activities"]
     ]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    door=st.sampled_from(["track_v1", "track_v2", "segment"]),
+    method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    path=st.sampled_from(
+        ["/api/v1/customers/", "/api/v1/events", "/api/v2/", "/v1/", "/api/v1/customers/%"]
+    ).flatmap(lambda start: st.text(ODD_PATH, max_size=30).map(lambda rest: start + rest)),
+    body=ODD_JSON,
+    headers=st.dictionaries(st.sampled_from(["X-Strict-Mode", "Content-Type"]), ODD_HEADER),
+)
+def test_explain_answers_any_call_with_200_and_never_writes(
+    client: Any,
+    app_key: dict[str, str],
+    system: System,
+    workspace: Any,
+    door: str,
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+) -> None:
+    before = unchanged(system, workspace["workspace_id"])
+    spec = {"door": door, "method": method, "path": path, "body": body, "headers": headers}
+
+    answer = client.post(EXPLAIN, json=spec, headers=app_key)
+
+    assert answer.status_code in (200, 400), answer.text
+    if answer.status_code == 200:
+        assert answer.json()["answer"]["status"] < 500, answer.text
+    assert unchanged(system, workspace["workspace_id"]) == before

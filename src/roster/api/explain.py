@@ -19,7 +19,7 @@ from starlette.datastructures import State
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Router
 
-from roster.api import segment, track_v1, track_v2
+from roster.api import schemas, segment, track_v1, track_v2
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -187,7 +187,26 @@ async def explain_call(
     }
 
 
-@router.post("/api/explain", summary="What a call would do, without writing anything")
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "door": {"enum": list(DOORS)},
+        "method": {"type": "string", "description": f"one of {', '.join(METHODS)}"},
+        "path": {"type": "string", "pattern": "^/", "description": "as sent, percent-encoded"},
+        "body": {"description": "any JSON value, sent as JSON"},
+        "raw_body": {"type": "string", "description": "a body sent as it is"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["door", "method", "path"],
+    "additionalProperties": False,
+}
+
+
+@router.post(
+    "/api/explain",
+    summary="What a call would do, without writing anything",
+    openapi_extra=schemas.body(SCHEMA),
+)
 async def explain(request: Request, workspace_id: int = Depends(app_workspace)) -> JsonAnswer:
     call = read_call(await json_object(request, limit=EXPLAIN_MAX_BYTES))
     return JsonAnswer(await explain_call(request.app, system_of(request), workspace_id, call))
