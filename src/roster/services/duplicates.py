@@ -111,7 +111,12 @@ class Duplicates:
         if len(whole) <= cursors.MAX_CHARS:
             return whole
         holder = self._groups.oldest_with(workspace_id, at.email)
-        return cursors.encode([_EMAILS, at.email[:_PREFIX], holder or 0])
+        length = min(_PREFIX, len(at.email))
+        while True:  # fewer characters when they take several bytes each
+            cursor = cursors.encode([_EMAILS, at.email[:length], holder or 0])
+            if len(cursor) <= cursors.MAX_CHARS or length == 1:
+                return cursor
+            length -= 1
 
     def _decode(self, workspace_id: int, start: str) -> _Position:
         match cursors.decode(start):
@@ -120,7 +125,7 @@ class Duplicates:
             case [str() as section, str() as email] if section == _EMAILS:
                 return _Position(_EMAILS, email)
             case [str() as section, str() as prefix, int() as pk] if (
-                section == _EMAILS and not isinstance(pk, bool) and len(prefix) == _PREFIX
+                section == _EMAILS and not isinstance(pk, bool) and 0 < len(prefix) <= _PREFIX
             ):
                 return self._resume(workspace_id, prefix, pk)
             case [str() as section, int() as pk] if (
