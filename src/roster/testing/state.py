@@ -156,3 +156,43 @@ class LogEntry:
             message_id=answer.get("message_id"),
             identifier_hash=answer.get("identifier_hash"),
         )
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A transactional message roster recorded instead of sending (`GET /api/outbox`,
+    docs/api.md §5): who it was for and the request body as the app sent it."""
+
+    delivery_id: str
+    kind: str  # email | push | sms | inbox_message | in_app
+    queued_at: float
+    cio_id: str | None
+    id: str | None
+    email: str | None
+    message: dict[str, Any]
+
+    @property
+    def to(self) -> Any:
+        return self.message.get("to")
+
+    @property
+    def transactional_message_id(self) -> Any:
+        return self.message.get("transactional_message_id")
+
+    @property
+    def message_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.message.get("message_data") or {}
+        return data
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> OutboxMessage:
+        customer = answer.get("customer") or {}
+        return cls(
+            delivery_id=answer["delivery_id"],
+            kind=answer["kind"],
+            queued_at=answer["queued_at"],
+            cio_id=customer.get("cio_id"),
+            id=customer.get("id"),
+            email=customer.get("email"),
+            message=answer["message"],
+        )

@@ -16,10 +16,10 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from roster.testing.server import AppApi, WorkspaceKeys
-from roster.testing.state import Activity, Event, LogEntry, Person
+from roster.testing.state import Activity, Event, LogEntry, OutboxMessage, Person
 
 if TYPE_CHECKING:
-    from customerio import CustomerIO  # type: ignore[import-untyped]
+    from customerio import APIClient, CustomerIO  # type: ignore[import-untyped]
     from segment.analytics import Client as SegmentClient  # type: ignore[import-untyped]
 
     from roster.testing.ephemeral import EphemeralRoster
@@ -77,9 +77,32 @@ class RosterWorkspace(WorkspaceKeys):
         so that a refusal fails the test at once)."""
         from customerio import CustomerIO
 
+        options.setdefault("retries", 0)
+        client: CustomerIO = self._trusting(CustomerIO)(
+            self.site_id, self.track_api_key, host=self.host, port=self.port, **options
+        )
+        self._closing.append(client)
+        return client
+
+    def customerio_api(self, **options: Any) -> APIClient:
+        """customerio-python's App API client (`APIClient`: `send_email`, `send_push`,
+        `send_sms`…, which roster records in its outbox instead of sending), trusting the
+        certificate like `customerio()`. `options` go to `APIClient(...)`."""
+        from customerio import APIClient
+
+        options.setdefault("retries", 0)
+        client: APIClient = self._trusting(APIClient)(
+            self.app_api_key, url=self.base_url, **options
+        )
+        self._closing.append(client)
+        return client
+
+    def _trusting(self, client_class: type[Any]) -> type[Any]:
+        """customerio-python's client class, with sessions that trust this roster's certificate
+        and nothing of the environment."""
         ca_bundle = self.ca_bundle
 
-        class TrustingCustomerIO(CustomerIO):  # type: ignore[misc]
+        class Trusting(client_class):  # type: ignore[misc]
             def _build_session(self) -> Any:
                 session = super()._build_session()
                 session.verify = ca_bundle
@@ -88,12 +111,7 @@ class RosterWorkspace(WorkspaceKeys):
                 session.trust_env = False
                 return session
 
-        options.setdefault("retries", 0)
-        client: CustomerIO = TrustingCustomerIO(
-            self.site_id, self.track_api_key, host=self.host, port=self.port, **options
-        )
-        self._closing.append(client)
-        return client
+        return Trusting
 
     def segment(self, **options: Any) -> SegmentClient:
         """segment-analytics-python's client for this workspace: every call is sent before it
@@ -196,14 +214,29 @@ class RosterWorkspace(WorkspaceKeys):
 
     def ingestion_log(self) -> list[LogEntry]:
         """Calls roster accepted but did not use, and why, oldest first."""
-        entries: list[LogEntry] = []
+        return [
+            LogEntry.from_answer(entry)
+            for entry in self._oldest_first("/api/ingestion-log", "entries")
+        ]
+
+    def outbox(self) -> list[OutboxMessage]:
+        """The transactional messages the app sent through Customer.io's API (`/v1/send/*`),
+        which roster recorded and never sent, oldest first."""
+        return [
+            OutboxMessage.from_answer(entry)
+            for entry in self._oldest_first("/api/outbox", "messages")
+        ]
+
+    def _oldest_first(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every entry of one of roster's newest-first keyset lists, oldest first."""
+        entries: list[dict[str, Any]] = []
         start = ""
         while True:
             params: dict[str, Any] = {"limit": 1000}
             if start:
                 params["start"] = start
-            page = self.app_api._ok(self.app_api.http.get("/api/ingestion-log", params=params))
-            entries.extend(LogEntry.from_answer(entry) for entry in page["entries"])
+            page = self.app_api._ok(self.app_api.http.get(path, params=params))
+            entries.extend(page[key])
             start = page.get("next") or ""
             if not start:
                 return list(reversed(entries))
