@@ -10,6 +10,7 @@ from roster.domain.context import Outcome
 from tests.docs.test_rule_numbers import IDENTITY, numbered_rules
 from tests.domain.builders import (
     EMAIL_OR_ID,
+    ID_ONLY,
     alias,
     anonymous_event,
     cio,
@@ -113,6 +114,17 @@ def test_i5_6_a_removal_cites_i5_6_whether_or_not_it_is_allowed(world: World) ->
         "I3.1",
         "I5.6",
     ]
+
+
+def test_i1_4_an_email_in_an_id_only_workspace_cites_that_it_is_an_attribute(
+    world: World,
+) -> None:
+    world.configure(identifier_mode="id_only")
+    world.apply(identify(ID_ONLY, ADA.id))
+
+    assert cited(world.apply(identify(ID_ONLY, ADA.id, email=ADA.email))) == ["I3.2", "I1.4"]
+    assert cited(world.apply(identify(ID_ONLY, ADA.id, email=ADA.email))) == ["I3.2"]
+    assert cited(world.apply(identify(ID_ONLY, ADA.id, email=None))) == ["I3.2", "I1.4"]
 
 
 def test_i6_5_two_halves_of_one_person_cite_the_auto_merge(world: World) -> None:

@@ -182,8 +182,10 @@ def _change_identifiers(ctx: Context, target: Person, op: Identify, ref: Referen
         if kind == "email" and not ctx.rules.emails_identify:
             # id_only: email is an ordinary attribute that may repeat (I1.4)
             if removal:
+                ctx.cite("I1.4", "id_only: email is an ordinary attribute, removed as asked")
                 ctx.unassign(target, "email")
             elif given is not None and given.value is not None and given.value != current:
+                ctx.cite("I1.4", "id_only: email is an ordinary attribute, set as sent")
                 ctx.assign(target, "email", given.value)
             continue
         if removal:
