@@ -145,6 +145,7 @@ def _summary(merged: Merged, as_json: bool, said: str | None) -> None:
             "people_merged": merged.people,
             "refused": refused,
             "refused_count": len(merged.refused),
+            "kept": [{"cio_id": cio, "merged": count} for cio, count in merged.kept],
         }
         sys.stdout.write(json.dumps(answer) + "\n")
         return
@@ -164,8 +165,13 @@ def _summary(merged: Merged, as_json: bool, said: str | None) -> None:
         for entry in refused[:20]:
             reasons.add_row(f"cio_{entry['cio_id']}", entry["reason"])
         out.print(reasons)
-    if merged.people:
-        out.print(
-            "Undo a merge with: roster unmerge cio_<kept person> "
-            "(once for each person merged into them, the latest first)."
-        )
+    if merged.kept:
+        undo = Table(title="Undo (each command undoes the latest merge into that person)")
+        undo.add_column("kept")
+        undo.add_column("merged in", justify="right")
+        undo.add_column("undo with")
+        for cio, count in merged.kept[:20]:
+            undo.add_row(f"cio_{cio}", str(count), f"roster unmerge cio_{cio}")
+        out.print(undo)
+        if merged.groups > 20:
+            out.print(f"... and {merged.groups - 20} more (--json lists the first 1,000).")

@@ -32,6 +32,7 @@ CONFLICT_PAIR = "conflict_pair"
 SCAN = 5_000
 PAGE_SECONDS = 0.025
 SHOWN = 100  # people listed per group; `size` counts them all
+KEPT_LISTED = 1000  # people kept that a merge's summary names
 _EMAILS, _CONFLICTS = "e", "c"
 # A cursor holds the last email looked at; one too long for a cursor holds its first characters
 # and the row number of someone who had it (see _resume).
@@ -75,11 +76,13 @@ class Group:
 
 @dataclass
 class Merged:
-    """What merging groups did: people merged away, and each refusal with its reason."""
+    """What merging groups did: people merged away, each refusal with its reason, and the
+    first KEPT_LISTED people kept with how many were merged into each (to undo them)."""
 
     groups: int = 0
     people: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (cio_id, why)
+    kept: list[tuple[str, int]] = field(default_factory=list)  # (cio_id, people merged in)
 
 
 @dataclass
@@ -207,14 +210,16 @@ class Duplicates:
         if primary is None:
             return
         kept = Reference("cio_id", primary.cio_id)
-        any_merged = False
+        count = 0
         for person in people:
             try:
                 hygiene.merge_sync(workspace_id, kept, Reference("cio_id", person.cio_id))
             except RosterError as error:
                 merged.refused.append((person.cio_id, error.message))
                 continue
-            merged.people += 1
-            any_merged = True
-        if any_merged:
+            count += 1
+        if count:
             merged.groups += 1
+            merged.people += count
+            if len(merged.kept) < KEPT_LISTED:
+                merged.kept.append((primary.cio_id, count))
