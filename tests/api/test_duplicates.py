@@ -197,6 +197,8 @@ def test_keyset_pages_stay_stable_while_people_are_added(client, system, id_only
         base64.urlsafe_b64encode(b'["c", -1]').decode(),
         base64.urlsafe_b64encode(b'["c", true]').decode(),
         base64.urlsafe_b64encode(b'{"e": 1}').decode(),
+        base64.urlsafe_b64encode(b'["e", "a\\u0000"]').decode(),  # no database stores a NUL
+        base64.urlsafe_b64encode(b'["e", "' + b"\\u0000" * 10 + b'", 5]').decode(),
         "W" * 500,
     ],
 )

@@ -125,10 +125,13 @@ class Duplicates:
         match cursors.decode(start):
             case None:
                 return _Position(_EMAILS)
-            case [str() as section, str() as email] if section == _EMAILS:
+            case [str() as section, str() as email] if section == _EMAILS and "\x00" not in email:
                 return _Position(_EMAILS, email)
             case [str() as section, str() as prefix, int() as pk] if (
-                section == _EMAILS and not isinstance(pk, bool) and 0 < len(prefix) <= _PREFIX
+                section == _EMAILS
+                and not isinstance(pk, bool)
+                and 0 < len(prefix) <= _PREFIX
+                and "\x00" not in prefix  # no stored email has one: PostgreSQL cannot hold it
             ):
                 return self._resume(workspace_id, prefix, pk)
             case [str() as section, int() as pk] if (
