@@ -4,8 +4,8 @@ with the person a merge should keep, and merging a group into that person throug
 Groups come in two sections, in this order: people who share a case-folded email (`same_email`
 when they spell it alike, `email_case` when only case or surrounding spaces differ), by email;
 then id-only + email-only pairs tied by an unresolved conflict record (`conflict_pair`,
-docs/identity.md I5.2), by record. A page reads a bounded number of bounded slices of the
-indexes, so it may hold fewer groups than asked for, even none, while `next` goes on: every page
+docs/identity.md I5.2), by record. A page reads bounded slices of the indexes for a bounded
+time, so it may hold fewer groups than asked for, even none, while `next` goes on: every page
 answers in about the same time however sparse the duplicates are (docs/decisions.md)."""
 
 from __future__ import annotations
