@@ -196,3 +196,65 @@ class OutboxMessage:
             email=customer.get("email"),
             message=answer["message"],
         )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What roster would do with a call, and why (`POST /api/explain`, docs/api.md §5): nothing
+    of it was written. `rules` are the numbers of docs/identity.md that decided, in order."""
+
+    status: int  # the answer the call would get
+    body: Any
+    messages: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+    refused: list[dict[str, Any]]
+    activities: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    ingestion_log: list[dict[str, Any]]
+
+    @property
+    def rules(self) -> list[str]:
+        return [cited["rule"] for message in self.messages for cited in message["rules"]]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Each rule with what it decided: `I3.3: no person has id 'bob'; …`."""
+        return [
+            f"{cited['rule']}: {cited['why']}"
+            for message in self.messages
+            for cited in message["rules"]
+        ]
+
+    @property
+    def creates_person(self) -> bool:
+        return any(
+            message["person"].get("new") for message in self.messages if message.get("person")
+        )
+
+    @property
+    def cio_ids(self) -> list[str]:
+        """The existing people the call's messages end on."""
+        return [
+            message["person"]["cio_id"]
+            for message in self.messages
+            if message.get("person") and message["person"].get("cio_id")
+        ]
+
+    def __str__(self) -> str:
+        lines = [f"answer {self.status}", *self.reasons]
+        lines += [f"{c['attribute']}: {c['from']!r} -> {c['to']!r}" for c in self.changes]
+        lines += [f"refused {r['attribute']} {r['value']!r}: {r['reason']}" for r in self.refused]
+        return "\n".join(lines)
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> Explanation:
+        return cls(
+            status=answer["answer"]["status"],
+            body=answer["answer"].get("body"),
+            messages=answer.get("messages", []),
+            changes=answer.get("changes", []),
+            refused=answer.get("refused", []),
+            activities=answer.get("activities", []),
+            events=answer.get("events", []),
+            ingestion_log=answer.get("ingestion_log", []),
+        )

@@ -16,7 +16,14 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from roster.testing.server import AppApi, WorkspaceKeys
-from roster.testing.state import Activity, Event, LogEntry, OutboxMessage, Person
+from roster.testing.state import (
+    Activity,
+    Event,
+    Explanation,
+    LogEntry,
+    OutboxMessage,
+    Person,
+)
 
 if TYPE_CHECKING:
     from customerio import APIClient, CustomerIO  # type: ignore[import-untyped]
@@ -227,6 +234,29 @@ class RosterWorkspace(WorkspaceKeys):
             for entry in self._oldest_first("/api/outbox", "messages")
         ]
 
+    def explain(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        door: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Explanation:
+        """What roster would do with this call, and by which rules, writing nothing: why a call
+        updated Ada instead of creating Bob (docs/api.md §5). `door` follows from the path
+        (`/api/v1/…` Track v1, `/api/v2/…` Track v2, `/v1/…` Segment) unless given."""
+        request: dict[str, Any] = {
+            "door": door or _door_of(path),
+            "method": method,
+            "path": path,
+        }
+        if body is not None:
+            request["body"] = body
+        if headers:
+            request["headers"] = headers
+        answer = self.app_api._ok(self.app_api.http.post("/api/explain", json=request))
+        return Explanation.from_answer(answer)
+
     def _oldest_first(self, path: str, key: str) -> list[dict[str, Any]]:
         """Every entry of one of roster's newest-first keyset lists, oldest first."""
         entries: list[dict[str, Any]] = []
@@ -243,6 +273,16 @@ class RosterWorkspace(WorkspaceKeys):
 
     def __repr__(self) -> str:
         return f"<roster workspace {self.credentials.get('name')!r} at {self.base_url}>"
+
+
+def _door_of(path: str) -> str:
+    if path.startswith("/api/v2/"):
+        return "track_v2"
+    if path.startswith("/api/v1/"):
+        return "track_v1"
+    if path.startswith("/v1/"):
+        return "segment"
+    raise ValueError(f"no door takes {path!r}: give door= (track_v1, track_v2 or segment)")
 
 
 class _Shutdown:
