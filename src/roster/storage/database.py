@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from roster.domain.errors import InvalidInput, Unavailable
-
-try:
-    import psycopg
-except ImportError:  # installed without the `postgres` extra: SQLite only
-    psycopg = None  # type: ignore[assignment]
 
 DATABASE_URLS = "sqlite:///PATH or postgresql://USER@HOST/DB"
 
@@ -49,6 +46,8 @@ def unreachable(error: BaseException) -> bool:
         sqlite_code = getattr(current, "sqlite_errorcode", None)
         if sqlite_code is not None:
             return sqlite_code & 0xFF in _SQLITE_AWAY
+        # An error of psycopg's means psycopg is loaded: SQLite-only servers never import it.
+        psycopg: Any = sys.modules.get("psycopg")
         if psycopg is not None and isinstance(current, psycopg.Error):
             state = current.sqlstate
             if state is None:  # no SQLSTATE: the connection itself failed or closed
@@ -111,7 +110,7 @@ def engine_url(url: str) -> sa.URL:
             f"unsupported database '{parsed.get_backend_name()}': use {DATABASE_URLS}",
             field="database_url",
         )
-    if parsed.get_backend_name() == "postgresql" and psycopg is None:
+    if parsed.get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg") is None:
         raise InvalidInput(
             "PostgreSQL needs its driver, psycopg, which is not installed: "
             "pip install 'roster[postgres]' (or use sqlite:///PATH)",
