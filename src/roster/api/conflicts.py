@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -78,7 +79,11 @@ def conflict_list(
     return JsonAnswer({"conflicts": [conflict_json(row) for row in rows], "next": next_cursor})
 
 
-@router.post("/api/conflicts/resolve", summary="Merge a conflict's holder in and apply the change")
+@router.post(
+    "/api/conflicts/resolve",
+    summary="Merge a conflict's holder in and apply the change",
+    openapi_extra=schemas.body(schemas.RESOLVE),
+)
 async def resolve(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request)
     unknown = sorted(key for key in body if key not in _RESOLVE_KEYS)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -17,7 +18,11 @@ Workspace = Depends(app_workspace)
 FIELDS = ("filters", "attributes")
 
 
-@router.post("/v1/exports/customers", summary="Export people to a CSV file")
+@router.post(
+    "/v1/exports/customers",
+    summary="Export people to a CSV file",
+    openapi_extra=schemas.body(schemas.EXPORT, required=False),
+)
 async def create_export(request: Request, workspace_id: int = Workspace) -> JsonAnswer:
     body = await json_object(request, required=False)
     unknown = sorted(key for key in body if key not in FIELDS)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from roster.api import schemas
 from roster.api.answers import JsonAnswer
 from roster.api.app_api import identifiers_of
 from roster.api.auth import app_workspace, system_of
@@ -21,7 +22,11 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
 
 
-@router.post("/v1/customers", summary="People matching a filter")
+@router.post(
+    "/v1/customers",
+    summary="People matching a filter",
+    openapi_extra=schemas.body(schemas.PEOPLE_SEARCH),
+)
 async def search(
     request: Request, start: str = "", limit: int = DEFAULT_LIMIT, workspace_id: int = Workspace
 ) -> JsonAnswer:

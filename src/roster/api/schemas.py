@@ -338,16 +338,3 @@ RESOLVE = _object(
     ("conflict",),
     extra=False,
 )
-EXPLAIN = _object(
-    {
-        "door": {"enum": ["track_v1", "track_v2", "segment"]},
-        "method": {"type": "string"},
-        "path": {"type": "string", "pattern": "^/"},
-        "body": {"description": "the call's JSON body"},
-        "raw_body": {"type": "string", "description": "the call's body exactly as sent"},
-        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-    },
-    ("door", "method", "path"),
-    extra=False,
-)
-CSV_FILE: Schema = {"type": "string", "description": "a CSV file in the export format"}
