@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit examples bench mutate soak clean help
+.PHONY: run test lint typecheck unit examples bench mutate soak fuzz clean help
 
 help:
 	@echo "make run    create the venv, install, start roster on SQLite with a demo workspace"
@@ -12,6 +12,7 @@ help:
 	@echo "make bench  measure ingestion against the baselines (docs/benchmarks.md)"
 	@echo "make mutate plant bugs in the identity rules and count what the domain tests catch"
 	@echo "make soak   kill -9 a loaded server 100 times (SQLite and PostgreSQL) and count what was lost"
+	@echo "make fuzz   generated calls to every door for longer than make test (SQLite and PostgreSQL)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +66,11 @@ clean:
 SOAK_ROUNDS ?= 100
 soak: $(STAMP)
 	ROSTER_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest -s -p no:cacheprovider --no-cov tests/api/test_crash_safety.py
+
+# The fuzzing of `make test` for longer (docs/testing.md): FUZZ_EXAMPLES generated calls per
+# operation of /openapi.json (with schemathesis's coverage phase) and per door of the bad-input
+# tests, on SQLite and PostgreSQL. No per-test timeout: a long run is the point.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	ROSTER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider --no-cov --timeout 0 \
+	  tests/api/test_schemathesis.py tests/api/test_bad_input_fuzz.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,8 +29,9 @@ from roster.services.system import System
 from roster.settings import Settings
 from tests.api.stored import footprint, logged
 
+# `make fuzz` sets ROSTER_FUZZ_EXAMPLES for a longer run (docs/testing.md).
 EXAMPLES = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("ROSTER_FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

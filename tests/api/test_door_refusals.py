@@ -279,3 +279,14 @@ def test_a_nul_in_the_activities_type_filter_is_a_400_naming_type(client, track,
 
     assert answer.status_code == 400
     assert "type" in answer.json()["meta"]["error"]
+
+
+@pytest.mark.parametrize("door", [{"track_v1": 1}, ["segment"], None, 1])
+def test_an_explain_door_that_is_no_name_is_a_400_naming_door(client, app_key, door):
+    # Found by tests/api/test_schemathesis.py: an object here was looked up as a key (a 500).
+    call = {"door": door, "method": "POST", "path": "/v1/identify", "body": {}}
+
+    answer = client.post("/api/explain", json=call, headers=app_key)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["message"].startswith("door must be one of")

@@ -60,7 +60,7 @@ def read_call(spec: dict[str, Any]) -> Call:
     if unknown:
         raise InvalidInput(f"unknown field '{unknown[0]}'", field=unknown[0])
     door = spec.get("door")
-    if door not in DOORS:
+    if not isinstance(door, str) or door not in DOORS:  # an object or array is no key of DOORS
         raise InvalidInput(f"door must be one of {', '.join(DOORS)}", field="door")
     method = spec.get("method")
     if not isinstance(method, str) or method.upper() not in METHODS:
