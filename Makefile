@@ -67,9 +67,9 @@ SOAK_ROUNDS ?= 100
 soak: $(STAMP)
 	ROSTER_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest -s -p no:cacheprovider --no-cov tests/api/test_crash_safety.py
 
-# The fuzzing of `make test` for longer (docs/testing.md): FUZZ_EXAMPLES generated calls per
-# operation of /openapi.json (with schemathesis's coverage phase) and per door of the bad-input
-# tests, on SQLite and PostgreSQL. No per-test timeout: a long run is the point.
+# The fuzzing of `make test` for longer (CONTRIBUTING.md, "Fuzzing"): FUZZ_EXAMPLES generated
+# calls per operation of /openapi.json (with schemathesis's coverage phase) and per door of the
+# bad-input tests, on SQLite and PostgreSQL. No per-test timeout: a long run is the point.
 FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP)
 	ROSTER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider --no-cov --timeout 0 \

@@ -29,7 +29,7 @@ from roster.services.system import System
 from roster.settings import Settings
 from tests.api.stored import footprint, logged
 
-# `make fuzz` sets ROSTER_FUZZ_EXAMPLES for a longer run (docs/testing.md).
+# `make fuzz` sets ROSTER_FUZZ_EXAMPLES for a longer run (CONTRIBUTING.md, "Fuzzing").
 EXAMPLES = settings(
     max_examples=int(os.environ.get("ROSTER_FUZZ_EXAMPLES", "60")),
     deadline=None,

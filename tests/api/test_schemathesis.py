@@ -5,7 +5,7 @@ never answers 5xx; every 4xx names the problem in its protocol's error shape (do
 a refused call to a door that writes leaves the workspace's data as it was.
 
 `make test` runs a few examples per operation (ROSTER_FUZZ_EXAMPLES, 25 by default); `make fuzz`
-runs many more (docs/testing.md)."""
+runs many more (CONTRIBUTING.md, "Fuzzing")."""
 
 from __future__ import annotations
 
