@@ -35,11 +35,11 @@ from tests.api.calls import basic, bearer
 from tests.api.stored import footprint
 
 EXAMPLES = int(os.environ.get("ROSTER_FUZZ_EXAMPLES", "25"))
-# The document needs no database: an app that is never started serves it.
 FULL = "ROSTER_FUZZ_EXAMPLES" in os.environ
 # The coverage phase's boundary cases (every missing field, every wrong type) are many and take
 # no notice of max_examples: `make fuzz` sends them, `make test` samples with Hypothesis alone.
 CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": FULL}}})
+# The document needs no database: an app that is never started serves it.
 DOCUMENT = create_app(Settings(public_url="http://roster.test")).openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 # Calls that fit the schemas and hold no NUL character, which no door takes (docs/api.md §0).
@@ -85,33 +85,22 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=lambda raw: raw.decode("latin-1"))
 
 
-def encoded(case: Any) -> tuple[bytes | None, dict[str, str]]:
-    """The body as sent, and for the webhook the signature Segment would send with it: the HMAC
-    of the whole body, or of the exact bytes of an array's first element."""
+def encoded(case: Any) -> tuple[bytes | None, str | None, bytes]:
+    """The body as sent, its media type, and the part of it the webhook's signature covers: all
+    of it, or the exact bytes of an array's first element (api/webhooks.py)."""
     if isinstance(case.body, NotSet):
-        return None, {}
+        return None, None, b""
     if isinstance(case.body, bytes):  # a body that is no JSON at all
-        return case.body, {"Content-Type": str(case.media_type)}
+        return case.body, case.media_type, case.body
     if case.media_type != "application/json":
         text = case.body if isinstance(case.body, str) else _json(case.body)
-        return text.encode("utf-8", "surrogatepass"), {"Content-Type": str(case.media_type)}
-    if isinstance(case.body, list):
-        parts = [_json(item) for item in case.body]
-        raw, signed = f"[{','.join(parts)}]", parts[0] if parts else None
-    else:
-        raw, signed = _json(case.body), None
-    headers = {"Content-Type": "application/json"}
-    if case.path.startswith("/segment/webhook/"):
-        headers["X-Signing-Part"] = signed if signed is not None else raw
-    return raw.encode("utf-8", "surrogatepass"), headers
-
-
-def sign(door: Door, headers: dict[str, str]) -> None:
-    part = headers.pop("X-Signing-Part", None)
-    if part is not None:
-        secret = door.workspace["webhook_secret"].encode()
-        digest = hmac.new(secret, part.encode("utf-8", "surrogatepass"), hashlib.sha1)
-        headers["X-Signature"] = digest.hexdigest()
+        raw = text.encode("utf-8", "surrogatepass")
+        return raw, case.media_type, raw
+    if isinstance(case.body, list) and case.body:
+        parts = [_json(item).encode("utf-8", "surrogatepass") for item in case.body]
+        return b"[" + b",".join(parts) + b"]", case.media_type, parts[0]
+    raw = _json(case.body).encode("utf-8", "surrogatepass")
+    return raw, case.media_type, raw
 
 
 def problem_named(response: Any, path: str) -> str:
@@ -145,10 +134,14 @@ def send(door: Door, case: Any) -> Any:
     """The case as its door's client would send it: credentials, and the webhook's signature."""
     if case.path.startswith("/segment/webhook/"):
         case.path_parameters["webhook_id"] = door.workspace["webhook_id"]
-    content, headers = encoded(case)
-    headers = {**{k: str(v) for k, v in (case.headers or {}).items()}, **headers}
+    content, media_type, signed = encoded(case)
+    headers = {name: str(value) for name, value in (case.headers or {}).items()}
+    if media_type is not None:
+        headers["Content-Type"] = media_type
     headers.update(door.credentials(case.path))
-    sign(door, headers)
+    if case.path.startswith("/segment/webhook/"):
+        secret = door.workspace["webhook_secret"].encode()
+        headers["X-Signature"] = hmac.new(secret, signed, hashlib.sha1).hexdigest()
     return door.client.request(
         case.method,
         case.formatted_path,
