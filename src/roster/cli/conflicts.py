@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,11 +13,9 @@ import typer
 from rich.table import Table
 
 from roster.api.conflicts import conflict_json, plan_json, side_json
-from roster.cli import DatabaseUrl, _fail, _open, _settings, out
-from roster.cli.workspace import NoWorkspace, WorkspaceName, choose
-from roster.domain.errors import RosterError
+from roster.cli import DatabaseUrl, _fail, out
+from roster.cli.workspace import WorkspaceName, opened_workspace
 from roster.services.conflicts import conflict_id
-from roster.services.system import System
 
 app: typer.Typer = typer.Typer(
     help="Identifier conflicts and refused identifier changes: who, how often, through which door.",
@@ -29,21 +25,6 @@ PAGE = 1000
 DOOR = "cli"
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-@contextmanager
-def _workspace(database_url: str | None, name: str | None) -> Iterator[tuple[System, int, str]]:
-    """The opened system and the workspace; domain errors end the command (exit code 2)."""
-    system = _open(_settings(database_url))
-    try:
-        workspace_id, chosen = choose(system, name)
-        yield system, workspace_id, chosen
-    except NoWorkspace as error:
-        _fail(str(error))
-    except RosterError as error:
-        _fail(error.message)
-    finally:
-        system.close()
 
 
 def _when(at: float | None) -> str:
@@ -73,7 +54,7 @@ def list_(
         return
     status = "all" if everything else "unresolved"
     found: list[dict[str, Any]] = []
-    with _workspace(database_url, workspace) as (system, workspace_id, name):
+    with opened_workspace(database_url, workspace) as (system, workspace_id, name):
         start = ""
         while True:
             rows, start = system.conflicts.page(workspace_id, start, PAGE, status)
@@ -145,7 +126,7 @@ def resolve(
     """Merge the person holding the identifier into the person the calls were about and apply
     the refused change, in one transaction (`roster unmerge` undoes the merge). Shows what it
     will do and asks first, unless --yes."""
-    with _workspace(database_url, workspace) as (system, workspace_id, _):
+    with opened_workspace(database_url, workspace) as (system, workspace_id, _):
         pk = conflict_id(conflict)
         plan = system.conflicts.plan(workspace_id, pk)
         shown = plan_json(plan)

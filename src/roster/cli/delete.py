@@ -21,33 +21,16 @@ from rich.table import Table
 from roster.cli import DatabaseUrl, _fail, _open, _settings, err, out
 from roster.cli.workspace import NoWorkspace, WorkspaceName, choose
 from roster.domain.errors import RosterError
+from roster.services.csv_text import BadFile, decoded_lines
 from roster.services.deletion import BATCH, ID_TYPES, Summary
 
 # Refusals kept to show (and to print with --json); past this only their number is kept.
 SHOWN_REFUSALS = 1000
 
 
-class BadFile(Exception):
-    """What is wrong with the file, and where; nothing has been deleted."""
-
-
 def _lines(path: Path) -> Iterator[str]:
-    """The file's lines decoded one by one, so that an encoding error names its line."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if b"\x00" in raw:
-                raise BadFile(
-                    f"line {number} holds a NUL byte: the file is not text (save it as UTF-8 CSV)"
-                )
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # the byte-order mark spreadsheets write
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise BadFile(
-                    f"line {number} is not valid UTF-8 (byte {error.start + 1} of the line): "
-                    "save the file as UTF-8 CSV"
-                ) from None
+        yield from decoded_lines(handle)
 
 
 def entries(path: Path, column: str) -> Iterator[tuple[int, str]]:

@@ -20,9 +20,9 @@ from roster.api.imports import row_builder
 from roster.cli import DatabaseUrl, _fail, _open, _settings, err, out
 from roster.cli.workspace import NoWorkspace, WorkspaceName, choose
 from roster.domain.errors import RosterError
+from roster.services.csv_text import BadFile
 from roster.services.imports import (
     EMPTY_CELLS,
-    BadFile,
     Imports,
     Summary,
     check_empty_cells,

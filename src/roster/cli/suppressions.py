@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,10 +11,9 @@ import typer
 from rich.table import Table
 
 from roster.api.suppressions import entry_json
-from roster.cli import DatabaseUrl, _fail, _open, _settings, out
-from roster.cli.workspace import NoWorkspace, WorkspaceName, choose
-from roster.domain.errors import NotFound, RosterError
-from roster.services.system import System
+from roster.cli import DatabaseUrl, _fail, out
+from roster.cli.workspace import WorkspaceName, opened_workspace
+from roster.domain.errors import NotFound
 
 app: typer.Typer = typer.Typer(
     help="The suppression list: hashed identifiers that calls may not bring back.",
@@ -28,22 +25,6 @@ IdOption = Annotated[str | None, typer.Option("--id", help="An id.")]
 EmailOption = Annotated[str | None, typer.Option("--email", help="An email address.")]
 CioIdOption = Annotated[str | None, typer.Option("--cio-id", help="A cio_id.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-@contextmanager
-def _workspace(database_url: str | None, name: str | None) -> Iterator[tuple[System, int, str]]:
-    """The opened system and the workspace the command is about; domain errors end the
-    command with their message (exit code 2)."""
-    system = _open(_settings(database_url))
-    try:
-        workspace_id, chosen = choose(system, name)
-        yield system, workspace_id, chosen
-    except NoWorkspace as error:
-        _fail(str(error))
-    except RosterError as error:
-        _fail(error.message)
-    finally:
-        system.close()
 
 
 def _identifier(id_: str | None, email: str | None, cio_id: str | None) -> tuple[str, str]:
@@ -72,7 +53,7 @@ def list_(
     if limit is not None and limit < 1:
         _fail("--limit must be at least 1")
     entries: list[dict[str, Any]] = []
-    with _workspace(database_url, workspace) as (system, workspace_id, name):
+    with opened_workspace(database_url, workspace) as (system, workspace_id, name):
         start = ""
         while limit is None or len(entries) < limit:
             size = PAGE if limit is None else min(PAGE, limit - len(entries))
@@ -111,7 +92,7 @@ def check(
     """Whether an identifier is suppressed (exit code 0 if it is, 1 if not). The value is
     hashed with the workspace's secret, as the list holds it; it is never stored."""
     kind, value = _identifier(id_, email, cio_id)
-    with _workspace(database_url, workspace) as (system, workspace_id, _):
+    with opened_workspace(database_url, workspace) as (system, workspace_id, _):
         checked = system.suppressions.check(workspace_id, kind, value)
     entry = entry_json(checked.entry) if checked.entry is not None else None
     if as_json:
@@ -146,7 +127,7 @@ def unsuppress(
     named = [value for value in (id_, email, cio_id, hash_) if value is not None]
     if len(named) != 1:
         _fail("name exactly one of --id, --email, --cio-id, --hash")
-    with _workspace(database_url, workspace) as (system, workspace_id, _):
+    with opened_workspace(database_url, workspace) as (system, workspace_id, _):
         try:
             if hash_ is not None:
                 freed = system.suppressions.unsuppress_hash(workspace_id, hash_)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
+from roster.domain.errors import RosterError
 from roster.services.system import System
 
 WorkspaceName = Annotated[
@@ -41,3 +44,23 @@ def choose(system: System, name: str | None) -> tuple[int, str]:
         f"the database holds {len(known)} workspaces: name one with --workspace "
         f"({', '.join(sorted(known))})"
     )
+
+
+@contextmanager
+def opened_workspace(
+    database_url: str | None, name: str | None
+) -> Iterator[tuple[System, int, str]]:
+    """The opened system and the workspace the command is about (its id and name); a missing
+    workspace or a domain error ends the command with its message (exit code 2)."""
+    from roster.cli import _fail, _open, _settings  # the command group imports this module
+
+    system = _open(_settings(database_url))
+    try:
+        workspace_id, chosen = choose(system, name)
+        yield system, workspace_id, chosen
+    except NoWorkspace as error:
+        _fail(str(error))
+    except RosterError as error:
+        _fail(error.message)
+    finally:
+        system.close()

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from roster.domain.errors import InvalidInput, RosterError
 from roster.domain.operations import Identify
+from roster.services.csv_text import BadFile, decoded_lines
 from roster.services.ingestion import Ingestion, Message, Result
 from roster.storage.database import Database
 from roster.storage.import_reads import known_cio_ids
@@ -32,33 +33,11 @@ EmptyCells = Literal["keep", "clear"]
 EMPTY_CELLS: tuple[EmptyCells, ...] = ("keep", "clear")
 
 
-class BadFile(InvalidInput):
-    """What is wrong with the file, and on which line; nothing has been imported."""
-
-
 def check_empty_cells(value: object) -> EmptyCells:
     for choice in EMPTY_CELLS:
         if value == choice:
             return choice
     raise InvalidInput("empty_cells must be keep or clear", field="empty_cells")
-
-
-def _decoded(lines: Iterable[bytes]) -> Iterator[str]:
-    """The file's lines decoded one by one, so that an encoding error names its line."""
-    for number, raw in enumerate(lines, start=1):
-        if b"\x00" in raw:
-            raise BadFile(
-                f"line {number} holds a NUL byte: the file is not text (save it as UTF-8 CSV)"
-            )
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]  # the byte-order mark spreadsheets write
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise BadFile(
-                f"line {number} is not valid UTF-8 (byte {error.start + 1} of the line): "
-                "save the file as UTF-8 CSV"
-            ) from None
 
 
 def _check_header(header: list[str]) -> list[str]:
@@ -93,7 +72,7 @@ Build = Callable[[Row, str | None], Identify]
 
 def read_rows(lines: Iterable[bytes]) -> Iterator[Row]:
     """Every row of a CSV file given as its lines of bytes, or BadFile naming the line."""
-    reader = csv.reader(_decoded(lines), strict=True)
+    reader = csv.reader(decoded_lines(lines), strict=True)
     start = 1
     try:
         header = next(reader, None)
