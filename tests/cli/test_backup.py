@@ -170,7 +170,9 @@ def test_a_backup_in_small_steps_is_one_snapshot_while_the_server_commits_betwee
     assert set(count_in_database(copy, serving.workspace_id).values()) == {0}
     kept = _ids(copy, serving.workspace_id)
     assert set(before) <= kept
-    assert not kept & set(after[seen_at_first_step[0] :])
+    # The one call in flight when the snapshot began may have committed before it and been
+    # counted as answered only after the first step: every later one is not in the copy.
+    assert not kept & set(after[seen_at_first_step[0] + 1 :])
 
 
 def test_restore_refuses_a_target_that_holds_data_unless_forced(tmp_path: Path):
