@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from roster import __version__, logs
+from roster import __version__, logs, web
 from roster.api import (
     app_api,
     conflicts,
@@ -37,6 +37,7 @@ from roster.api.paths import RawPathRouting
 from roster.api.telemetry import RequestTelemetry
 from roster.services.system import System
 from roster.settings import Settings
+from roster.web import errors as pages
 
 log = logging.getLogger("roster")
 
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     )
     app.state.public_url = settings.base_url()
     rate_limit.install(app, settings)
-    errors.install(app)
+    errors.install(app, pages.page)
     app.include_router(health.router)
     app.include_router(track_v1.router)
     app.include_router(track_v2.router)
@@ -103,9 +104,11 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.include_router(duplicates.router)
     app.include_router(conflicts.router)
     app.include_router(outbox.router)
+    app.include_router(outbox.listing)
     app.include_router(exports.router)
     app.include_router(explain.router)
     app.include_router(imports.router)
+    web.install(app)
     if settings.noop_endpoint:
         app.include_router(noop.router)
     # Inside RawPathRouting (which hands on a copy of the scope), so it sees the route matched.

@@ -14,6 +14,7 @@ import time
 
 import orjson
 
+REQUEST_ID_KEY = "roster.request_id"  # where a request's scope keeps its id too
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "roster_request_id", default=None
 )

@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -23,7 +23,7 @@ from roster.services.hygiene import Hygiene
 from roster.services.ingestion import Message
 from roster.services.lookups import PersonView
 
-router = APIRouter(tags=["App API"])
+router = doors.router("app", tags=["App API"])
 Workspace = Depends(app_workspace)
 ID_TYPES = ("id", "email", "cio_id")
 MAX_LIMIT = 1000

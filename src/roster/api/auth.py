@@ -8,6 +8,7 @@ from fastapi import Request
 
 from roster.api.rate_limit import admit
 from roster.domain.errors import Unauthorized
+from roster.services.logins import CSRF_HEADER, SESSION_COOKIE
 from roster.services.system import System
 
 
@@ -61,6 +62,26 @@ def track_workspace(request: Request) -> int:
 
 
 def app_workspace(request: Request) -> int:
-    """App API and roster's /api: Bearer with the workspace's App API key; then the rate
-    limit, if on."""
+    """App API and roster's /api: Bearer with the workspace's App API key, or the web UI's
+    session cookie (docs/web.md) for the workspace that session looks at; then the rate limit,
+    if on."""
+    if "authorization" not in request.headers:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return admit(request, _session_workspace(request, cookie))
     return admit(request, system_of(request).workspaces.for_app_key(bearer(request)))
+
+
+def _session_workspace(request: Request, cookie: str) -> int:
+    """The workspace of a UI session. A call that changes anything must also carry the
+    session's CSRF token in X-CSRF-Token: a cookie alone is what another site can make a
+    browser send."""
+    logins = system_of(request).logins
+    login = logins.session(cookie)
+    if login is None or login.workspace_id is None:
+        raise Unauthorized("the session has ended: log in again")
+    if request.method not in ("GET", "HEAD") and not logins.csrf_ok(
+        login, request.headers.get(CSRF_HEADER)
+    ):
+        raise Unauthorized("a call made with a session cookie needs its X-CSRF-Token header")
+    return login.workspace_id

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
 from roster.domain.errors import InvalidInput
 from roster.services.deletion import Summary, check_id_type
 
-router = APIRouter(tags=["App API"])
+router = doors.router("app", tags=["App API"])
 MAX_IDS = 10_000
 # 10,000 references of up to 150 bytes each, with room for JSON's quoting and escapes.
 MAX_BODY_BYTES = 4_000_000

@@ -3,13 +3,14 @@ one human, each with the person a merge should keep."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
+from roster.api import doors
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.domain.errors import InvalidInput
 
-router = APIRouter(tags=["roster"])
+router = doors.router("roster", tags=["roster"])
 Workspace = Depends(app_workspace)
 MAX_LIMIT = 1000
 

@@ -16,13 +16,16 @@ the call was stored.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from roster.api.answers import JsonAnswer
+from roster.api.doors import door_of
 from roster.domain.errors import (
     ConflictError,
     InvalidInput,
@@ -33,37 +36,13 @@ from roster.domain.errors import (
     ResolveRefused,
     RosterError,
     SettingRefused,
+    TooManyLogins,
     Unauthorized,
     Unavailable,
     UnmergeRefused,
 )
 
 log = logging.getLogger("roster.api")
-
-
-def door_for(path: str) -> str:
-    if path.startswith("/api/v1/") or path == "/auth" or path.startswith("/bench/"):
-        return "track_v1"
-    if path.startswith("/api/v2/"):
-        return "track_v2"
-    if path.startswith("/v1/") and not path.startswith(
-        (
-            "/v1/identify",
-            "/v1/track",
-            "/v1/page",
-            "/v1/screen",
-            "/v1/group",
-            "/v1/alias",
-            "/v1/batch",
-            "/v1/import",
-        )
-    ):
-        return "app"
-    if path.startswith("/api/"):
-        return "roster"
-    if path.startswith("/segment/webhook/"):
-        return "webhook"
-    return "segment"
 
 
 def _status(error: RosterError, door: str) -> int:
@@ -74,7 +53,7 @@ def _status(error: RosterError, door: str) -> int:
             return 403
         case Unavailable():
             return 503
-        case RateLimited():
+        case RateLimited() | TooManyLogins():
             return 429
         case ConflictError() | SettingRefused() | UnmergeRefused() | ResolveRefused():
             return 409
@@ -108,7 +87,7 @@ def _code(error: RosterError) -> str:
             return "invalid_request"
         case Unavailable():
             return "unavailable"
-        case RateLimited():
+        case RateLimited() | TooManyLogins():
             return "rate_limited"
     return "error"
 
@@ -145,26 +124,46 @@ def render(error: RosterError, door: str) -> JsonAnswer:
     headers: dict[str, str] | None = None
     if isinstance(error, Unauthorized):
         headers = {"WWW-Authenticate": "Basic"}
-    elif isinstance(error, Unavailable | RateLimited):
+    elif isinstance(error, Unavailable | RateLimited | TooManyLogins):
         headers = {"Retry-After": str(error.retry_after)}
     return JsonAnswer(body_for(error, door), status_code=_status(error, door), headers=headers)
 
 
-def install(app: FastAPI) -> None:
+# The UI's error pages (web/errors.py), handed in by app.py: api and web do not import each other.
+PageRenderer = Callable[[Request, RosterError | None, int], Response]
+
+
+def _wants_page(request: Request) -> bool:
+    """An error of a UI route, or of a path no route serves asked for by a browser."""
+    door = door_of(request.scope)
+    if door == "web":
+        return True
+    return door == "other" and "text/html" in request.headers.get("accept", "")
+
+
+def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
+    def answer(request: Request, error: RosterError, status: int | None = None) -> Response:
+        door = door_of(request.scope)
+        if pages is not None and _wants_page(request):
+            return pages(request, error, status or _status(error, door))
+        response = render(error, door)
+        if status is not None:
+            response.status_code = status
+        return response
+
     @app.exception_handler(RosterError)
-    async def _roster(request: Request, error: RosterError) -> JsonAnswer:
-        return render(error, door_for(request.url.path))
+    async def _roster(request: Request, error: RosterError) -> Response:
+        return answer(request, error)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, error: RequestValidationError) -> JsonAnswer:
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0] if error.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
-        return render(InvalidInput(message, field=where or None), door_for(request.url.path))
+        return answer(request, InvalidInput(message, field=where or None))
 
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, error: HTTPException) -> JsonAnswer:
-        door = door_for(request.url.path)
+    async def _http(request: Request, error: HTTPException) -> Response:
         message = str(error.detail)
         if error.status_code == 404:
             wrapped: RosterError = NotFound(
@@ -174,13 +173,13 @@ def install(app: FastAPI) -> None:
             wrapped = Unauthorized()
         else:
             wrapped = InvalidInput(message)
-        response = render(wrapped, door)
-        response.status_code = error.status_code
-        return response
+        return answer(request, wrapped, error.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JsonAnswer:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if pages is not None and _wants_page(request):
+            return pages(request, None, 500)
         return JsonAnswer(
             {
                 "code": "internal",

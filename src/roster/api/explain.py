@@ -13,13 +13,13 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from starlette.datastructures import State
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute, Match, Router
 
-from roster.api import schemas, segment, track_v1, track_v2
+from roster.api import doors, schemas, segment, track_v1, track_v2
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -27,7 +27,7 @@ from roster.api.paths import RawPathRouting
 from roster.domain.errors import InvalidInput
 from roster.services.system import System
 
-router = APIRouter(tags=["roster"])
+router = doors.router("roster", tags=["roster"])
 
 # The doors a call can be explained for, by the name the ingestion log gives them.
 DOORS = {"track_v1": track_v1.router, "track_v2": track_v2.router, "segment": segment.router}

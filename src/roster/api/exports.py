@@ -3,17 +3,17 @@ link to its file, and the file itself, streamed from the database as it is sent.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
 from roster.domain.errors import InvalidInput
 
-router = APIRouter(tags=["App API"])
+router = doors.router("app", tags=["App API"])
 Workspace = Depends(app_workspace)
 FIELDS = ("filters", "attributes")
 

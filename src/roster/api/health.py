@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from roster.api import doors
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
 
-router = APIRouter(tags=["Operations"])
+router = doors.router("operations", tags=["Operations"])
 
 # How soon a load balancer may ask again when the server is not ready (the writer tries to
 # reconnect more often than this).

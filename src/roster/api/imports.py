@@ -9,10 +9,10 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import read_capped
@@ -24,7 +24,7 @@ from roster.domain.limits import check_depth
 from roster.domain.operations import Identify, Ref
 from roster.services.imports import EmptyCells, Row, check_empty_cells, read_rows
 
-router = APIRouter(tags=["roster"])
+router = doors.router("roster", tags=["roster"])
 # The body is read whole and checked before anything is imported: larger files are sent in
 # parts, or imported with `roster import people`, which streams.
 MAX_BODY_BYTES = 20_000_000

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
+from roster.api import doors
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
 from roster.api.bodies import json_object
@@ -11,7 +12,7 @@ from roster.api.parsing import identify_from
 from roster.api.paths import segment
 from roster.domain.identifiers import read_reference
 
-router = APIRouter(tags=["Operations"], include_in_schema=False)
+router = doors.router("track_v1", tags=["Operations"], include_in_schema=False)
 
 
 @router.put("/bench/noop/{ref}")

@@ -12,9 +12,9 @@ import binascii
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -22,7 +22,9 @@ from roster.domain.errors import InvalidInput
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.services.outbox import KINDS, OutboxEntry, Send
 
-router = APIRouter()
+# /v1/send/* is Customer.io's App API; the list is roster's own /api.
+router = doors.router("app")
+listing = doors.router("roster")
 Workspace = Depends(app_workspace)
 MAX_LIMIT = 1000
 # Attachments are sent inline, base64-encoded: 2 MB of them is about 2.8 MB of JSON.
@@ -270,7 +272,7 @@ for _kind in KINDS:
     _route(_kind)
 
 
-@router.get("/api/outbox", tags=["roster"], summary="The messages recorded, newest first")
+@listing.get("/api/outbox", tags=["roster"], summary="The messages recorded, newest first")
 def outbox_list(
     request: Request, limit: int = 100, start: str = "", workspace_id: int = Workspace
 ) -> JsonAnswer:

@@ -21,7 +21,8 @@ class RawPathRouting:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope.get("raw_path"):
             raw = scope["raw_path"].split(b"?", 1)[0]
-            scope = dict(scope)
+            # In place, as Starlette's router sets the matched route: the error handlers outside
+            # this middleware read both (api/doors.py).
             # Bytes outside ASCII (an unencoded unicode id) are percent-encoded here, so every
             # segment reaches `segment()` in the same form.
             scope["path"] = "".join(chr(byte) if byte < 0x80 else f"%{byte:02X}" for byte in raw)

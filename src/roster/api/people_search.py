@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.app_api import identifiers_of
 from roster.api.auth import app_workspace, system_of
@@ -16,7 +16,7 @@ from roster.api.bodies import json_object
 from roster.domain.errors import InvalidInput
 from roster.domain.filters import parse
 
-router = APIRouter(tags=["App API"])
+router = doors.router("app", tags=["App API"])
 Workspace = Depends(app_workspace)
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50

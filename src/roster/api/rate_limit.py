@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 
-from roster.api.errors import door_for
+from roster.api.doors import door_of
 from roster.domain.errors import RateLimited
 from roster.settings import Settings
 
@@ -77,7 +77,7 @@ def admit(request: Request, workspace_id: int) -> int:
         return workspace_id
     # The door's name as roster_http_requests_total labels it ("roster" for /api), so that the
     # two counters can be read together.
-    door = door_for(request.url.path)
+    door = door_of(request.scope)
     wait = limiter.wait(workspace_id, door)
     if wait <= 0:
         return workspace_id

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -13,7 +13,7 @@ from roster.api.paths import cursor
 from roster.domain.errors import InvalidInput
 from roster.services.workspaces import SETTINGS
 
-router = APIRouter(tags=["roster"])
+router = doors.router("roster", tags=["roster"])
 MAX_LIMIT = 1000
 
 

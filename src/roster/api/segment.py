@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import basic_credentials, credential, system_of
 from roster.api.bodies import check_message, holds_nul, parse_json, read_capped
@@ -19,7 +19,7 @@ from roster.domain.errors import InvalidInput, RosterError, Unauthorized
 from roster.domain.limits import check_depth
 from roster.services.ingestion import Dropped, Message
 
-router = APIRouter(tags=["Segment"])
+router = doors.router("segment", tags=["Segment"])
 DOOR = "segment"
 MESSAGE_MAX_BYTES = 32 * 1024
 REQUEST_MAX_BYTES = 500 * 1024

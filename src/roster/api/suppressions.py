@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -16,7 +16,7 @@ from roster.api.paths import segment
 from roster.domain.errors import InvalidInput
 from roster.services.suppressions import KINDS, Entry
 
-router = APIRouter(tags=["roster"])
+router = doors.router("roster", tags=["roster"])
 Workspace = Depends(app_workspace)
 MAX_LIMIT = 1000
 UNKNOWN_DOOR = "unknown"  # suppressed before roster recorded doors

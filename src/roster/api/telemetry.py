@@ -12,29 +12,11 @@ import uuid
 from typing import Any
 
 from roster import logs
+from roster.api.doors import door_of
 
 log = logging.getLogger("roster.http")
 
-SEGMENT_TYPES = ("identify", "track", "page", "screen", "group", "alias", "batch", "import")
 _CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
-
-
-def door_of(path: str) -> str:
-    """Which protocol a path belongs to: a label of few values, whatever the path holds."""
-    if path.startswith("/api/v2/"):
-        return "track_v2"
-    if path.startswith(("/api/v1/", "/auth")):
-        return "track_v1"
-    if path.startswith("/api/"):
-        return "roster"
-    if path.startswith("/v1/"):
-        first = path[4:].split("/", 1)[0]
-        return "segment" if first in SEGMENT_TYPES else "app"
-    if path.startswith("/segment/webhook"):
-        return "webhook"
-    if path in ("/healthz", "/readyz", "/metrics"):
-        return "operations"
-    return "other"
 
 
 def _request_id(scope: dict[str, Any]) -> str:
@@ -55,6 +37,8 @@ class RequestTelemetry:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
+        # Also in the scope, for the 500 page that the outermost handler draws after this ends.
+        scope[logs.REQUEST_ID_KEY] = request_id
         token = logs.request_id.set(request_id)
         header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
@@ -71,7 +55,7 @@ class RequestTelemetry:
             await self.app(scope, receive, answer)
         finally:
             seconds = time.perf_counter() - started
-            door = door_of(scope.get("path", ""))
+            door = door_of(scope)
             system = getattr(getattr(scope.get("app"), "state", None), "system", None)
             if system is not None:
                 system.telemetry.requests.labels(door, str(status)).inc()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
 from roster.api.bodies import json_object, strict_mode
@@ -35,7 +35,7 @@ from roster.domain.operations import (
 )
 from roster.services.ingestion import Message
 
-router = APIRouter(tags=["Track API v1"])
+router = doors.router("track_v1", tags=["Track API v1"])
 DOOR = "track_v1"
 OK: dict[str, Any] = {}
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of, track_workspace
 from roster.api.bodies import json_object, strict_mode
@@ -39,7 +39,7 @@ from roster.domain.operations import (
 from roster.domain.times import read_timestamp
 from roster.services.ingestion import Message
 
-router = APIRouter(tags=["Track API v2"])
+router = doors.router("track_v2", tags=["Track API v2"])
 DOOR = "track_v2"
 OPERATION_MAX_BYTES = 32 * 1024
 BATCH_MAX_BYTES = 500 * 1024

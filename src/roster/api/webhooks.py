@@ -12,9 +12,9 @@ import hmac
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
-from roster.api import schemas
+from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import system_of
 from roster.api.bodies import parse_json, read_capped
@@ -23,7 +23,7 @@ from roster.api.rate_limit import admit
 from roster.api.segment import batch_defaults, header_key, ingest
 from roster.domain.errors import InvalidInput, Unauthorized
 
-router = APIRouter(tags=["Segment"])
+router = doors.router("webhook", tags=["Segment"])
 DOOR = "webhook"
 BODY_MAX_BYTES = 16 * 1024 * 1024
 MESSAGES_MAX = 4000

@@ -318,11 +318,13 @@ from roster.cli import export as _export  # noqa: E402
 from roster.cli import imports as _imports  # noqa: E402
 from roster.cli import people as _people  # noqa: E402
 from roster.cli import suppressions as _suppressions  # noqa: E402
+from roster.cli import users as _users  # noqa: E402
 
 app.add_typer(_suppressions.app, name="suppressions")
 app.add_typer(_conflicts.app, name="conflicts")
 app.add_typer(_imports.app, name="import")
 app.add_typer(_export.app, name="export")
+app.add_typer(_users.app, name="users")
 app.command("delete")(_delete.delete)
 app.command("duplicates")(_duplicates.duplicates)
 app.command("merge")(_people.merge)

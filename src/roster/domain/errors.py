@@ -126,3 +126,15 @@ class RateLimited(RosterError):
         )
         self.door = door
         self.retry_after = retry_after
+
+
+class TooManyLogins(RosterError):
+    """Failed logins for one email or from one address went over the limit (docs/web.md):
+    refused without checking the password, until the oldest failure is old enough."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed logins: try again in {retry_after} second"
+            f"{'' if retry_after == 1 else 's'}"
+        )
+        self.retry_after = retry_after

@@ -15,6 +15,7 @@ from roster.services.explain import Explain
 from roster.services.exports import Exports, link_key
 from roster.services.imports import Imports
 from roster.services.ingestion import Ingestion
+from roster.services.logins import Logins, session_key
 from roster.services.lookups import Lookups
 from roster.services.outbox import Outbox
 from roster.services.suppressions import Suppressions
@@ -71,6 +72,7 @@ class System:
     exports: Exports
     imports: Imports
     explain: Explain
+    logins: Logins
 
     @classmethod
     def open(
@@ -108,6 +110,7 @@ class System:
             exports=Exports(ExportReads(database), writer, link_key(key), clock),
             imports=Imports(ingestion, database),
             explain=Explain(writer),
+            logins=Logins(database, writer, session_key(key), clock),
         )
 
     def readiness(self) -> Readiness:

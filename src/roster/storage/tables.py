@@ -275,3 +275,36 @@ exports = sa.Table(
     sa.Column("finished_at", sa.Float),
     sa.Column("error", sa.Text),
 )
+
+# Web UI logins (docs/web.md). A login is not a workspace's: one may see several workspaces, so
+# `users` is, like `workspaces`, a table of the whole deployment. What a login may see leads with
+# the workspace; a login with no rows there sees every workspace (an administrator).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),  # folded to lower case
+    sa.Column("password_hash", sa.Text, nullable=False),  # Argon2id, with its own salt
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+user_workspaces = sa.Table(
+    "user_workspaces",
+    metadata,
+    sa.Column("workspace_id", Key, nullable=False),
+    sa.Column("user_pk", Key, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "user_pk"),
+    sa.Index(None, "user_pk"),
+)
+
+# A session is known by the SHA-256 of its cookie's token; the token itself is never stored.
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("workspace_id", Key),  # the workspace the login is looking at
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_pk", Key, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index(None, "user_pk"),
+)

@@ -1,1 +1,19 @@
-"""The server-rendered web UI (People page, person page, settings)."""
+"""The server-rendered web UI (docs/web.md): login, the People and person pages, duplicates and
+the workspace's pages. Jinja2 templates, plain forms and a little plain JavaScript."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from roster.web import people, sessions
+from roster.web.frame import HERE
+
+# Every page router, in the order they are matched.
+ROUTERS = (sessions.router, people.router)
+
+
+def install(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
