@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.server import RunningRoster, roster_environment, run_roster
@@ -146,6 +147,21 @@ def test_output_matching_compares_json_as_json_and_reads_the_ellipsis_as_any_val
 # -- the README against a fresh `make run` ---------------------------------------------------------
 
 
+def assert_demo_login_works(base_url: str, kept: Path) -> None:
+    """The login `serve --demo` kept opens the People page (docs/web.md)."""
+    login = json.loads(kept.read_text())
+    with httpx.Client(base_url=base_url, timeout=30) as browser:
+        form = browser.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None, form
+        answer = browser.post(
+            "/login",
+            data={"email": login["email"], "password": login["password"], "csrf_token": token[1]},
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/people"
+        assert "<h1>People</h1>" in browser.get("/people").text
+
+
 def test_the_readme_examples_print_what_the_readme_says_against_the_demo_workspace(tmp_path):
     missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
     if missing:
@@ -166,6 +182,9 @@ def test_the_readme_examples_print_what_the_readme_says_against_the_demo_workspa
     with MakeRun(database_url, data_dir, credentials=credentials) as roster:
         # serve --demo found the workspace `roster demo` made and its kept credentials.
         assert "Demo workspace credentials:" in roster.output()
+        # ... made a login for the web UI, and printed where the People page is.
+        assert f"People page: {roster.base_url}/people" in roster.output()
+        assert_demo_login_works(roster.base_url, data_dir / "demo-login.json")
         script = ["set -euo pipefail"]
         for number, step in enumerate(all_steps):
             script.append(step.commands.replace(README_URL, roster.base_url))

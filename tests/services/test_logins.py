@@ -186,3 +186,17 @@ def test_deleting_a_login_ends_its_sessions(logins: Logins) -> None:
     assert email not in [u.email for u in logins.users()]
     with pytest.raises(NotFound):
         logins.delete_user(email)
+
+
+def test_a_login_without_workspaces_sees_every_workspace_even_one_made_later(
+    system: System, logins: Logins
+) -> None:
+    email = _email()
+    logins.create_user(email, PASSWORD)
+    cookie = logins.log_in(email, PASSWORD, "10.8.0.1")
+    later = system.workspaces.create(f"later-{uuid.uuid4().hex[:8]}")
+    login = logins.session(cookie)
+    assert login is not None
+    assert (later["workspace_id"], later["name"]) in login.workspaces
+    logins.switch(cookie, later["workspace_id"])
+    assert logins.session(cookie).workspace_id == later["workspace_id"]  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,6 +63,27 @@ def _open(settings: Settings) -> System:
         raise
     except Exception as error:
         startup.open_failure(settings.database_url, error)
+
+
+def _ensure_demo_login(system: System, settings: Settings) -> None:
+    """`make run`: a login for the web UI when there is none, its password kept for the user
+    beside the demo workspace's credentials."""
+    path = settings.data_dir / "demo-login.json"
+    if path.exists():
+        out.print(f"Demo login for the web UI: {path}")
+        return
+    if system.logins.users():
+        return
+    login = {"email": "demo@example.com", "password": secrets.token_urlsafe(12)}
+    system.logins.create_user(login["email"], login["password"])
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(login, handle, indent=2)
+    out.print(
+        f"[bold]Created a login for the web UI:[/] {login['email']} with password "
+        f"{login['password']} (kept in {path})",
+        soft_wrap=True,
+    )
 
 
 def _ensure_demo(system: System, settings: Settings) -> dict[str, Any]:
@@ -137,6 +159,8 @@ def serve(
     try:
         if demo:
             _ensure_demo(system, settings)
+            _ensure_demo_login(system, settings)
+        has_logins = bool(system.logins.users())
     finally:
         system.close()
 
@@ -163,6 +187,13 @@ def serve(
         f"(API docs: {settings.base_url()}/docs, health: {settings.base_url()}/healthz)",
         soft_wrap=True,
     )
+    out.print(f"People page: {settings.base_url()}/people", soft_wrap=True)
+    if not has_logins:
+        out.print(
+            "  No login yet: make one with "
+            "[bold]roster users create you@example.com --password-stdin[/]",
+            soft_wrap=True,
+        )
     sys.stdout.flush()
     uvicorn.run(
         "roster.app:create_app_from_environment",

@@ -128,12 +128,15 @@ def run_roster(
     timeout: float = 60.0,
     extra_env: dict[str, str] | None = None,
     roster: Path = ROSTER,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """One `roster ...` command to completion (not checked: the caller looks at returncode).
-    `roster` is the command of another installation (the packaging test's venv)."""
+    """One `roster ...` command to completion (not checked: the caller looks at returncode),
+    with `input` on its standard input. `roster` is the command of another installation (the
+    packaging test's venv)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [str(roster), *args],
+        input=input,
         env={**roster_environment(data_dir), **(extra_env or {})},
         capture_output=True,
         text=True,
