@@ -119,7 +119,7 @@ def test_a_bad_file_is_refused_naming_the_line_and_nobody_is_deleted(
 
 
 def test_a_missing_file_an_unknown_column_or_workspace_exits_2_saying_what_to_do(
-    roster_command, database_url, tmp_path
+    roster_cli, database_url, tmp_path
 ):
     path = _csv(tmp_path, "id\nx\n")
     cases = [
@@ -127,9 +127,9 @@ def test_a_missing_file_an_unknown_column_or_workspace_exits_2_saying_what_to_do
         (("delete", "--from-csv", path, "--column", "phone"), "--column must be one of"),
     ]
     for args, says in cases:
-        done = roster_command(*args)
+        done = roster_cli(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert says in done.stderr
-    unknown = roster_command("delete", "--from-csv", path, "--workspace", "no-such-workspace")
+    unknown = roster_cli("delete", "--from-csv", path, "--workspace", "no-such-workspace")
     assert unknown.returncode == 2
     assert "no workspace named 'no-such-workspace'" in unknown.stderr
