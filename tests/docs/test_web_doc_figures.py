@@ -1,0 +1,20 @@
+"""The figures docs/web.md gives about logins are the ones the code uses (docs are claims)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from roster.services import logins
+
+# Whitespace folded, so that a figure may sit across a line break.
+WEB = " ".join((Path(__file__).parents[2] / "docs" / "web.md").read_text().split())
+
+
+def test_the_login_limits_and_lifetimes_docs_web_md_states_are_the_codes() -> None:
+    assert f"at least {logins.MIN_PASSWORD} characters" in WEB
+    assert f"at most {logins.MAX_PASSWORD:,}" in WEB
+    assert f"a session of {logins.SESSION_SECONDS // 3600} hours" in WEB
+    assert f"after {logins.FAILURES_PER_EMAIL} failures for one email" in WEB
+    assert f"or {logins.FAILURES_PER_ADDRESS} from one address" in WEB
+    assert f"within {logins.FAILURE_WINDOW // 60} minutes" in WEB
+    assert f"`{logins.SESSION_COOKIE}`" in WEB
