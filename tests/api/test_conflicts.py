@@ -119,7 +119,12 @@ def test_i5_4_an_orphan_lead_blocking_an_email_change_is_listed_resolved_and_und
     assert _shown(merged) == {**person, "email": f"new-{uid}@example.com"}
     assert merged["attributes"]["plan"] == "trial"  # taken from the lead (I6.2)
     assert customer(client, app_key, f"cio_{orphan['cio_id']}", "cio_id") is None
+    assert customer(client, app_key, f"old-{uid}@example.com", "email") is None
     assert _events(system, person["cio_id"]) == ["viewed_pricing"]
+    # One merge, and its entry says which of the customer's own values it replaced.
+    (merge,) = activities(client, app_key, uid, "profile_merge")
+    assert merge["data"]["taken"] == ["email"]
+    assert merge["data"]["replaced"] == [{"kind": "email", "value": f"old-{uid}@example.com"}]
 
     undo = client.post(f"/v1/customers/{uid}/unmerge", headers=app_key)
     assert undo.status_code == 200, undo.text
@@ -130,11 +135,40 @@ def test_i5_4_an_orphan_lead_blocking_an_email_change_is_listed_resolved_and_und
     assert _events(system, person["cio_id"]) == []
     kept = customer(client, app_key, uid)
     assert "plan" not in kept["attributes"]
-    # The customer gave up its old email for the lead's before the merge (docs/decisions.md):
-    # the unmerge gives the lead's email back, and the old one is in the activity log.
-    assert _shown(kept) == {**person, "email": None}
-    changes = activities(client, app_key, uid, "attribute_change")
-    assert any(a["data"]["from"] == f"old-{uid}@example.com" for a in changes)
+    # The lead's email goes back to the lead, and the customer's own old email to the customer.
+    assert _shown(kept) == person
+    found = customer(client, app_key, f"old-{uid}@example.com", "email")
+    assert _shown(found) == person
+    (unmerge,) = activities(client, app_key, uid, "profile_unmerge")
+    assert unmerge["data"]["restored"] == [{"kind": "email", "value": f"old-{uid}@example.com"}]
+
+
+def test_an_unmerge_after_a_resolve_is_refused_while_someone_else_has_the_old_email(
+    client, workspace, track, app_key, uid, system
+):
+    """I6.4: the customer's old email, replaced in the resolve's merge, must come back to them;
+    while another person holds it the unmerge is a 409 naming it, and nothing changes."""
+    person, orphan = _orphan_blocks_email_change(client, workspace, track, app_key, uid)
+    (listed,) = _listed(client, app_key)
+    _resolve(client, app_key, conflict=listed["id"], preview=False)
+    _put(client, track, f"{uid}-other", email=f"old-{uid}@example.com")
+    other = customer(client, app_key, f"{uid}-other")["identifiers"]["cio_id"]
+
+    before = footprint(system, workspace["workspace_id"])
+    refused = client.post(f"/v1/customers/{uid}/unmerge", headers=app_key)
+    body = assert_error(refused, 409, f"former email 'old-{uid}@example.com'")
+    assert f"taken since by cio_{other}" in body["message"]
+    assert footprint(system, workspace["workspace_id"]) == before
+    assert _shown(customer(client, app_key, uid)) == {**person, "email": f"new-{uid}@example.com"}
+    assert customer(client, app_key, f"cio_{orphan['cio_id']}", "cio_id") is None
+
+    gone = client.delete(f"/api/v1/customers/{uid}-other", headers=track)
+    assert gone.status_code == 200, gone.text
+    undo = client.post(f"/v1/customers/{uid}/unmerge", headers=app_key)
+    assert undo.status_code == 200, undo.text
+    assert _shown(customer(client, app_key, uid)) == person
+    assert _shown(customer(client, app_key, f"new-{uid}@example.com", "email")) == orphan
+    assert _events(system, orphan["cio_id"]) == ["viewed_pricing"]
 
 
 def test_a_conflict_is_counted_per_door_and_a_second_door_is_a_second_row(

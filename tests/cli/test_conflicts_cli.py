@@ -92,6 +92,9 @@ def test_resolve_yes_merges_the_lead_in_and_roster_unmerge_undoes_it(
     assert json.loads(undone.stdout)["secondary"]["id"] == f"lead-{tag}"
     back = _person(system, workspace, f"lead-{tag}")
     assert back.cio_id == listed["holder"]["cio_id"]
+    # The customer's own id, replaced by the lead's in the merge, is theirs again (I6.4).
+    customer = _person(system, workspace, f"cli-{tag}")
+    assert (customer.cio_id, customer.email) == (cio_id, f"{tag}@example.com")
     names = [e.name for e in system.lookups.events(int(workspace["workspace_id"]), back.cio_id)]
     assert names == ["signed_up"]
 

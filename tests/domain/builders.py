@@ -10,7 +10,7 @@ the API refuses raises here as it would answer there (400, or 200 with an ingest
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from roster.api.parsing import (
     anonymous_event_from,
@@ -154,11 +154,20 @@ def _side(mode: IdentifierMode, side: SideInput) -> dict[str, Any]:
     return {read.kind: read.raw} if isinstance(read, Reference) else {"id": side}
 
 
-def merge(mode: IdentifierMode | str, primary: SideInput, secondary: SideInput, /) -> Merge:
-    """POST /merge_customers: a side is (kind, value) as the API names it, or a plain reference."""
+def merge(
+    mode: IdentifierMode | str,
+    primary: SideInput,
+    secondary: SideInput,
+    /,
+    replace: Literal["id", "email"] | None = None,
+) -> Merge:
+    """POST /merge_customers: a side is (kind, value) as the API names it, or a plain reference.
+    `replace` is what resolving a conflict adds (no door sends it: services/conflicts.py)."""
     mode = IdentifierMode(mode)
     body = {"primary": _side(mode, primary), "secondary": _side(mode, secondary)}
-    return Merge(merge_side(body, "primary", mode), merge_side(body, "secondary", mode))
+    return Merge(
+        merge_side(body, "primary", mode), merge_side(body, "secondary", mode), replace=replace
+    )
 
 
 def unmerge(mode: IdentifierMode | str, reference: RefInput, /) -> Unmerge:

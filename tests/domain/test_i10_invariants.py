@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -70,6 +70,8 @@ LIVE_PICKS = ["live:0", "live:1", "live:2"]  # the n-th live person, by one of i
 REFERENCES = [*IDS, *EMAILS, *CIO_PICKS, *LIVE_PICKS, *LIVE_PICKS, "null"]
 ABSENT = "<absent>"
 OBJECT_KEYS = [("1", "acme"), ("1", "globex")]
+# A merge mostly as the API sends it, sometimes replacing an identifier (a conflict's resolve).
+REPLACE = st.sampled_from([None, None, "id", "email"])
 
 ATTRIBUTE_NAMES = ["plan", "seats", "tags", "unsubscribed", "prefs.lang"]
 ATTRIBUTE_VALUES: list[Any] = [None, "", "a", "b", 0, 1, True, [], ["x"], {"k": 1}]
@@ -250,7 +252,8 @@ class IdentityMachine(RuleBasedStateMachine):
                 for part in ("anonymous_ids", "devices"):
                     had = {x for c in (cio_id, secondary_cio) for x in getattr(before, part)(c)}
                     assert had <= set(getattr(after, part)(cio_id)), f"I10.3: lost {part}"
-                freed = {_key(f["kind"], f["value"]) for f in record["freed"]}
+                # In the record: freed from the secondary, or the primary's own it replaced.
+                freed = {_key(f["kind"], f["value"]) for f in record["freed"] + record["replaced"]}
                 for kind in ("id", "email"):
                     mine = getattr(primary, kind)
                     for side in sides:
@@ -420,10 +423,14 @@ class IdentityMachine(RuleBasedStateMachine):
         primary=st.sampled_from([*LIVE_PICKS, *REFERENCES]),
         secondary=st.sampled_from([*LIVE_PICKS, *REFERENCES]),
         strict=st.booleans(),
+        replace=REPLACE,
     )
-    def merge(self, primary: str, secondary: str, strict: bool) -> None:
+    def merge(
+        self, primary: str, secondary: str, strict: bool, replace: Literal["id", "email"] | None
+    ) -> None:
+        """A merge, sometimes one replacing the primary's id or email (a conflict's resolve)."""
         try:
-            op = b.merge(self.mode, self._raw(primary), self._raw(secondary))
+            op = b.merge(self.mode, self._raw(primary), self._raw(secondary), replace=replace)
         except RosterError:
             return  # the API refuses a side it cannot read before anything is applied
         self._apply(op, strict)
@@ -451,9 +458,16 @@ class IdentityMachine(RuleBasedStateMachine):
         """I6.4 at any point: undone, or refused with nothing written (checked by _apply)."""
         self._apply(b.unmerge(self.mode, self._raw(reference)))
 
-    @rule(primary=st.sampled_from(LIVE_PICKS), secondary=st.sampled_from(LIVE_PICKS))
-    def merge_then_unmerge(self, primary: str, secondary: str) -> None:
-        """I10.4: an unmerge right after a merge gives back both people exactly as they were."""
+    @rule(
+        primary=st.sampled_from(LIVE_PICKS),
+        secondary=st.sampled_from(LIVE_PICKS),
+        replace=REPLACE,
+    )
+    def merge_then_unmerge(
+        self, primary: str, secondary: str, replace: Literal["id", "email"] | None
+    ) -> None:
+        """I10.4: an unmerge right after a merge gives back both people exactly as they were,
+        a merge that replaced an identifier of the primary included."""
         first, second = (
             self._person_meant(self._raw(primary)),
             self._person_meant(self._raw(secondary)),
@@ -463,7 +477,8 @@ class IdentityMachine(RuleBasedStateMachine):
         before = self._current()
         objects = self._objects()
         sides = (first.cio_id, second.cio_id)
-        if not self._apply(b.merge(self.mode, "cio_" + sides[0], "cio_" + sides[1]), True):
+        op = b.merge(self.mode, "cio_" + sides[0], "cio_" + sides[1], replace=replace)
+        if not self._apply(op, True):
             return
         assert self._apply(b.unmerge(self.mode, "cio_" + sides[0]), True), "I6.4: refused"
         after = self._current()

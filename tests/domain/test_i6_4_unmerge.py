@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from roster.domain.errors import NotFound, UnmergeRefused
+from roster.domain.errors import MergeRefused, NotFound, UnmergeRefused
 from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.operations import ObjectKey, Relate, Related, Unmerge
 from roster.domain.people import Person
@@ -335,6 +335,7 @@ def test_i6_3_the_two_profile_merge_entries_name_the_merge_and_come_back_with_th
             "reason": "merge",
             "secondary": {"cio_id": grace_cio, "id": GRACE.id, "email": GRACE.email},
             "taken": ["email"],
+            "replaced": [],
             "freed": [{"kind": "id", "value": GRACE.id}],
         },
     )
@@ -546,6 +547,136 @@ def test_i6_4_relationships_come_back_as_they_were_but_one_removed_since(world: 
     assert related("c-3") == {grace_cio: {"role": "viewer"}}
 
 
+# -- a merge that replaces an identifier of the primary (a conflict's resolve) --------------------
+
+
+@pytest.mark.parametrize("kind", ["id", "email"])
+def test_i6_4_a_merge_replacing_the_primarys_own_identifier_is_undone_with_both_given_back(
+    world: World, any_mode: IdentifierMode, kind: Literal["id", "email"]
+) -> None:
+    ada, grace = _ada_and_grace(world, any_mode)
+    ada_had, grace_had = _state(world, ada), _state(world, grace)
+
+    world.apply(merge(any_mode, cio(ada.cio_id), cio(grace.cio_id), replace=kind))
+
+    merged = person(world, "cio_id", ada.cio_id)
+    assert getattr(merged, kind) == getattr(GRACE, kind)  # Grace's, in place of Ada's own
+    other = "email" if kind == "id" else "id"
+    assert getattr(merged, other) == getattr(ADA, other)  # Grace's other one is freed
+    record = merge_record(world, ada.cio_id)
+    assert record.primary_before.taken == [kind]
+    assert record.primary_before.replaced == {kind: getattr(ADA, kind)}
+    [entry] = of_type(world.activities(ada.cio_id), "profile_merge")
+    assert entry.data is not None
+    assert entry.data["replaced"] == [{"kind": kind, "value": getattr(ADA, kind)}]
+    if kind == "id" or any_mode is EMAIL_OR_ID:
+        assert world.person(kind, getattr(ADA, kind)) is None  # Ada's own is free meanwhile
+
+    world.set_time(START + 3 * HOUR)
+    world.apply(unmerge(any_mode, cio(ada.cio_id)))
+
+    assert _state(world, person(world, "cio_id", ada.cio_id)) == ada_had
+    assert _state(world, person(world, "cio_id", grace.cio_id)) == grace_had
+    assert person(world, "id", ADA.id).cio_id == ada.cio_id
+    assert person(world, "id", GRACE.id).cio_id == grace.cio_id
+    [back] = of_type(world.activities(ada.cio_id), "profile_unmerge")
+    assert back.data is not None
+    assert back.data["restored"] == [{"kind": kind, "value": getattr(ADA, kind)}]
+
+
+def _ada_took_graces_email(world: World) -> tuple[str, str]:
+    """Ada (id, email) takes Grace's email in place of her own, as a resolve does."""
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    world.apply(identify(EMAIL_OR_ID, GRACE.email, plan="trial"))
+    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("email", GRACE.email), replace="email"))
+    ada = person(world, "id", ADA.id)
+    assert ada.email == GRACE.email
+    return ada.cio_id, merge_record(world, ada.cio_id).secondary.cio_id
+
+
+def test_i6_4_refused_while_the_primarys_replaced_identifier_is_someone_elses(
+    world: World,
+) -> None:
+    ada_cio, grace_cio = _ada_took_graces_email(world)
+    world.apply(identify(EMAIL_OR_ID, LINUS.id, email=ADA.email))  # free since the merge
+    linus_cio = person(world, "id", LINUS.id).cio_id
+    before = world.people()
+
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    assert refused.value.message == (
+        f"the merge into {cio(ada_cio)} cannot be undone: the primary's former email "
+        f"'{ADA.email}', replaced in the merge, has been taken since by {cio(linus_cio)}"
+    )
+    assert world.people() == before
+
+    world.apply(delete(EMAIL_OR_ID, LINUS.id))
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+    assert person(world, "email", ADA.email).cio_id == ada_cio
+    assert person(world, "email", GRACE.email).cio_id == grace_cio
+
+
+def test_i6_4_refused_when_the_primarys_replaced_identifier_was_suppressed_since(
+    world: World,
+) -> None:
+    _ada_took_graces_email(world)
+    world.apply(suppress(EMAIL_OR_ID, ADA.email))  # nobody has it: the value is suppressed
+    before = world.people()
+
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    assert "the primary's former email, replaced in the merge, has been suppressed" in (
+        refused.value.message
+    )
+    assert world.people() == before
+
+
+def test_i6_4_a_primary_that_changed_the_replacing_identifier_since_keeps_its_new_one(
+    world: World,
+) -> None:
+    # Ada took Grace's email in place of her own, then changed it: the value she has now is
+    # her own, so neither Grace's email goes back nor Ada's former one comes back.
+    ada_cio, grace_cio = _ada_took_graces_email(world)
+    world.apply(identify(EMAIL_OR_ID, cio(ada_cio), email=LINUS.email))
+
+    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+
+    assert person(world, "cio_id", ada_cio).email == LINUS.email
+    assert person(world, "cio_id", grace_cio).email == GRACE.email
+    assert world.person("email", ADA.email) is None
+
+
+def test_i6_2_a_merge_cannot_replace_an_identifier_the_secondary_does_not_have(
+    world: World,
+) -> None:
+    world.apply(identify(EMAIL_OR_ID, ADA.id, email=ADA.email))
+    world.apply(identify(EMAIL_OR_ID, GRACE.id))
+    before = world.people()
+
+    with pytest.raises(MergeRefused) as refused:
+        world.apply(
+            merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id), replace="email"), strict=True
+        )
+
+    grace_cio = person(world, "id", GRACE.id).cio_id
+    ada_cio = person(world, "id", ADA.id).cio_id
+    assert refused.value.message == f"{cio(grace_cio)} has no email for {cio(ada_cio)} to take"
+    assert world.people() == before
+
+
+def test_i6_4_the_locks_must_cover_the_primarys_replaced_identifier_too(world: World) -> None:
+    _ada_took_graces_email(world)
+
+    with pytest.raises(UnmergeRefused) as refused:
+        world.apply(Unmerge(Reference("id", ADA.id), (("email", GRACE.email),)))
+    world.apply(Unmerge(Reference("id", ADA.id), (("email", GRACE.email), ("email", ADA.email))))
+
+    assert refused.value.message == "the person's merges changed meanwhile: send the unmerge again"
+    assert person(world, "email", ADA.email).id == ADA.id
+
+
 # -- the property: merge then unmerge restores both, but what the primary set in between --------
 
 NAMES = ["plan", "seats", "country", "unsubscribed", "tags"]
@@ -555,7 +686,7 @@ people_attributes = st.dictionaries(st.sampled_from(NAMES), st.sampled_from(VALU
 
 # make_world gives a fresh workspace per example: the fixture itself holds no state.
 @settings(
-    max_examples=25,
+    max_examples=30,
     deadline=None,
     database=None,
     derandomize=True,
@@ -567,6 +698,7 @@ people_attributes = st.dictionaries(st.sampled_from(NAMES), st.sampled_from(VALU
     grace_has_email=st.booleans(),
     ada_has_email=st.booleans(),
     set_after=people_attributes,
+    replace=st.sampled_from([None, "id", "email"]),
 )
 def test_i6_4_merge_then_unmerge_restores_both_people_except_what_the_primary_set_since(
     make_world: Callable[[], World],
@@ -575,7 +707,11 @@ def test_i6_4_merge_then_unmerge_restores_both_people_except_what_the_primary_se
     grace_has_email: bool,
     ada_has_email: bool,
     set_after: dict[str, Any],
+    replace: Literal["id", "email"] | None,
 ) -> None:
+    """With `replace`, Ada takes Grace's id or email in place of her own, as a resolve has her
+    do (she is named by cio_id throughout, her id being Grace's meanwhile)."""
+    assume(replace != "email" or grace_has_email)  # otherwise there is nothing to take
     world = make_world()
     ada_body = {**ada_attributes, **({"email": ADA.email} if ada_has_email else {})}
     grace_body = {**grace_attributes, **({"email": GRACE.email} if grace_has_email else {})}
@@ -586,14 +722,14 @@ def test_i6_4_merge_then_unmerge_restores_both_people_except_what_the_primary_se
     ada, grace = person(world, "id", ADA.id), person(world, "id", GRACE.id)
     grace_had = _state(world, grace)
     world.set_time(START + 2 * HOUR)
-    world.apply(merge(EMAIL_OR_ID, ("id", ADA.id), ("id", GRACE.id)))
+    world.apply(merge(EMAIL_OR_ID, cio(ada.cio_id), cio(grace.cio_id), replace=replace), True)
     world.set_time(START + 3 * HOUR)
     if set_after:
-        world.apply(identify(EMAIL_OR_ID, ADA.id, **set_after))
-    merged = person(world, "id", ADA.id)
+        world.apply(identify(EMAIL_OR_ID, cio(ada.cio_id), **set_after))
+    merged = person(world, "cio_id", ada.cio_id)
 
     world.set_time(START + 4 * HOUR)
-    world.apply(unmerge(EMAIL_OR_ID, ADA.id))
+    world.apply(unmerge(EMAIL_OR_ID, cio(ada.cio_id)))
 
     assert _state(world, person(world, "id", GRACE.id)) == grace_had
     now = person(world, "id", ADA.id)

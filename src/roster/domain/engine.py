@@ -52,7 +52,7 @@ def apply(ctx: Context, op: Operation) -> Outcome:
             _merge(ctx, op)
         case Unmerge():
             # Always answered with the reason: only the App API and the command line send it.
-            unmerge_people(ctx, op.reference, op.secondary_identifiers)
+            unmerge_people(ctx, op.reference, op.record_identifiers)
         case Alias():
             _alias(ctx, op)
         case WorkspaceActivity():
@@ -217,7 +217,7 @@ def _merge(ctx: Context, op: Merge) -> None:
     try:
         primary = resolve_side(ctx, op.primary, "primary")
         secondary = resolve_side(ctx, op.secondary, "secondary")
-        merge_people(ctx, primary, secondary)
+        merge_people(ctx, primary, secondary, replace=op.replace)
     except MergeRefused as refused:
         ctx.cite("I6.1", f"merge refused: {refused.message}")
         if ctx.strict or ctx.rules.strict_conflicts:

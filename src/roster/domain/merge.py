@@ -53,10 +53,23 @@ def _merge_attributes(primary: Person, secondary: Person) -> dict[str, Attribute
     return changed
 
 
-def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str = "merge") -> None:
-    """I6.2/I6.3: the primary absorbs the secondary, which is deleted; nothing is lost."""
+def merge_people(
+    ctx: Context,
+    primary: Person,
+    secondary: Person,
+    reason: str = "merge",
+    replace: str | None = None,
+) -> None:
+    """I6.2/I6.3: the primary absorbs the secondary, which is deleted; nothing is lost.
+
+    `replace` (Merge.replace): the primary takes the secondary's identifier of that kind even
+    though it has one, which the record keeps for an unmerge to give back (I6.4)."""
     if primary.pk == secondary.pk:
         raise MergeRefused("the primary and secondary are the same person")
+    if replace is not None and getattr(secondary, replace) is None:
+        raise MergeRefused(
+            f"cio_{secondary.cio_id} has no {replace} for cio_{primary.cio_id} to take"
+        )
     assert primary.pk is not None and secondary.pk is not None
     ctx.cite("I6.2", f"cio_{secondary.cio_id} merges into cio_{primary.cio_id} ({reason})")
     ctx.forget()
@@ -94,6 +107,13 @@ def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str =
         identifies = kind == "id" or ctx.rules.emails_identify
         if identifies:
             store.remove_identifier(kind, normalise(kind, value))
+        own = getattr(primary, kind)
+        if own is not None and kind == replace:
+            if identifies:
+                store.remove_identifier(kind, normalise(kind, own))
+            setattr(primary, kind, None)
+            before.replaced[kind] = own
+            ctx.cite("I6.2", f"cio_{primary.cio_id} takes {kind} '{value}' in place of '{own}'")
         if getattr(primary, kind) is None:
             if identifies:
                 store.set_identifier(kind, normalise(kind, value), primary.pk)
@@ -112,6 +132,7 @@ def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str =
         "reason": reason,
         "secondary": {"cio_id": secondary.cio_id, "id": secondary.id, "email": secondary.email},
         "taken": list(before.taken),
+        "replaced": [{"kind": kind, "value": value} for kind, value in before.replaced.items()],
         "freed": freed,
     }
     ctx.activity(primary, "profile_merge", None, summary)
@@ -133,7 +154,8 @@ def merge_people(ctx: Context, primary: Person, secondary: Person, reason: str =
 
 def _refusal(ctx: Context, primary: Person, record: MergeRecord) -> str | None:
     """Why the merge cannot be undone now, if it cannot: an identifier of the secondary went to
-    someone other than the primary (which holds it through the merge), or is suppressed."""
+    someone other than the primary (which holds it through the merge), or is suppressed; or one
+    of the primary's own that the merge replaced did."""
     emails_identify = ctx.rules.emails_identify
     for kind, value in record.identifiers(emails_identify):
         holder = ctx.store.identifier_owner(kind, value)
@@ -142,9 +164,7 @@ def _refusal(ctx: Context, primary: Person, record: MergeRecord) -> str | None:
         if holder == primary.pk:
             if kind == "anonymous_id":
                 continue  # anonymous ids stay where the merge put them until it is undone
-            current = getattr(primary, kind)
-            through_merge = kind in record.primary_before.taken
-            if through_merge and current is not None and normalise(kind, current) == value:
+            if _still_taken(primary, record, kind):
                 continue
         shown = "the primary" if holder == primary.pk else _cio(ctx, holder)
         return f"the secondary's {kind} '{value}' has been taken since by {shown}"
@@ -154,7 +174,39 @@ def _refusal(ctx: Context, primary: Person, record: MergeRecord) -> str | None:
         pairs.append(("email", record.secondary.email))
     if ctx.suppressed([(k, v) for k, v in pairs if k != "anonymous_id"]) is not None:
         return "an identifier of the secondary has been suppressed since"
+    return _former_refusal(ctx, primary, record)
+
+
+def _former_refusal(ctx: Context, primary: Person, record: MergeRecord) -> str | None:
+    """Why the primary's own identifier that the merge replaced cannot come back: someone else
+    took it since, or it was suppressed. One the primary no longer wants (it changed the value
+    it took since the merge) is not given back, so nothing stands in the way."""
+    for kind, value in record.primary_before.replaced.items():
+        if not _still_taken(primary, record, kind):
+            continue
+        if kind == "id" or ctx.rules.emails_identify:
+            holder = ctx.store.identifier_owner(kind, normalise(kind, value))
+            if holder is not None and holder != primary.pk:
+                return (
+                    f"the primary's former {kind} '{value}', replaced in the merge, has been "
+                    f"taken since by {_cio(ctx, holder)}"
+                )
+        if ctx.suppressed([(kind, value)]) is not None:
+            return f"the primary's former {kind}, replaced in the merge, has been suppressed since"
     return None
+
+
+def _still_taken(primary: Person, record: MergeRecord, kind: str) -> bool:
+    """The primary still has the identifier of that kind it took in the merge (it has not
+    changed it since): an unmerge gives it back to the secondary."""
+    value = getattr(record.secondary, kind)
+    current = getattr(primary, kind)
+    return (
+        kind in record.primary_before.taken
+        and value is not None
+        and current is not None
+        and normalise(kind, current) == normalise(kind, value)
+    )
 
 
 def _cio(ctx: Context, pk: int) -> str:
@@ -190,23 +242,31 @@ def _restore_primary(primary: Person, record: MergeRecord) -> list[str]:
     return kept
 
 
-def _give_back_identifiers(ctx: Context, primary: Person, record: MergeRecord) -> None:
+def _give_back_identifiers(ctx: Context, primary: Person, record: MergeRecord) -> dict[str, str]:
+    """The secondary's identifiers go back to it, and the primary's own ones that the merge
+    replaced come back to the primary (checked free by _refusal). Returns those, by kind."""
     assert primary.pk is not None
     secondary = record.secondary
     assert secondary.pk is not None
     emails_identify = ctx.rules.emails_identify
+    restored: dict[str, str] = {}
     for kind in record.primary_before.taken:
-        value = getattr(secondary, kind)
-        current = getattr(primary, kind)
-        if current is None or normalise(kind, current) != normalise(kind, value):
+        if not _still_taken(primary, record, kind):
             continue  # changed since the merge: the primary's own value now, it stays
         if kind == "id" or emails_identify:
-            ctx.store.remove_identifier(kind, normalise(kind, value))
+            ctx.store.remove_identifier(kind, normalise(kind, getattr(secondary, kind)))
         setattr(primary, kind, None)
+        if kind in record.primary_before.replaced:
+            restored[kind] = record.primary_before.replaced[kind]
     for kind, value in record.identifiers(emails_identify):
         if ctx.store.identifier_owner(kind, value) is not None:
             ctx.store.remove_identifier(kind, value)  # the primary's, checked by _refusal
         ctx.store.set_identifier(kind, value, secondary.pk)
+    for kind, value in restored.items():
+        if kind == "id" or emails_identify:
+            ctx.store.set_identifier(kind, normalise(kind, value), primary.pk)
+        setattr(primary, kind, value)
+    return restored
 
 
 def _give_back_relationships(ctx: Context, primary_pk: int, record: MergeRecord) -> None:
@@ -234,9 +294,10 @@ def unmerge_people(
     """I6.4: undo the latest merge into the person `ref` names; returns the secondary.
 
     `locked` is what the caller took locks on before the transaction (named_identifiers):
-    the secondary's identifiers as its merge record said then. If the latest merge now wants
-    identifiers outside that, another unmerge or merge got in between, and the call is refused
-    rather than run without the locks that keep its identifiers from being taken meanwhile."""
+    what the merge record gave back then (MergeRecord.given_back). If the latest merge now
+    wants identifiers outside that, another unmerge or merge got in between, and the call is
+    refused rather than run without the locks that keep its identifiers from being taken
+    meanwhile."""
     if isinstance(ref, Given):
         raise UnmergeRefused("an unmerge needs an id, email or cio_id")
     primary = ctx.find(ref)
@@ -248,7 +309,7 @@ def unmerge_people(
     if record is None or record.pk is None:
         raise UnmergeRefused(f"cio_{primary.cio_id} has no merge to undo")
     if locked is not None:
-        wanted = set(record.identifiers(ctx.rules.emails_identify))
+        wanted = set(record.given_back(ctx.rules.emails_identify))
         if not wanted <= {(kind, normalise(kind, value)) for kind, value in locked}:
             raise UnmergeRefused("the person's merges changed meanwhile: send the unmerge again")
     reason = _refusal(ctx, primary, record)
@@ -260,7 +321,7 @@ def unmerge_people(
     assert secondary.pk is not None
     kept = _restore_primary(primary, record)
     store.restore_person(secondary)
-    _give_back_identifiers(ctx, primary, record)
+    restored = _give_back_identifiers(ctx, primary, record)
     for device in record.devices:
         current = store.device(device.token)
         if current is not None and current.person_pk == primary.pk:
@@ -272,7 +333,16 @@ def unmerge_people(
     store.save_person(primary)
 
     data = {"merge_id": record.pk, "primary": primary.cio_id, "secondary": secondary.cio_id}
-    ctx.activity(primary, "profile_unmerge", None, {**data, "kept": kept})
+    ctx.activity(
+        primary,
+        "profile_unmerge",
+        None,
+        {
+            **data,
+            "kept": kept,
+            "restored": [{"kind": kind, "value": value} for kind, value in restored.items()],
+        },
+    )
     ctx.activity(secondary, "profile_unmerge", None, data)
     ctx.outcome.cio_id = secondary.cio_id
     ctx.cite("I6.4", f"the merge of cio_{secondary.cio_id} into cio_{primary.cio_id} is undone")

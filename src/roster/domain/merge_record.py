@@ -30,7 +30,10 @@ class PrimaryBefore:
     """The primary's pre-merge values, for what the merge changed and for nothing else."""
 
     attributes: dict[str, AttributeChange] = field(default_factory=dict)
-    taken: list[str] = field(default_factory=list)  # identifier kinds it took (it had none)
+    taken: list[str] = field(default_factory=list)  # identifier kinds it took from the secondary
+    # Its own identifiers the merge replaced with the secondary's (Merge.replace), by kind, as
+    # they were written: an unmerge gives them back. A taken kind not here: it had none.
+    replaced: dict[str, str] = field(default_factory=dict)
     created_in_roster_at: int = 0
     merged_created_in_roster_at: int = 0
     # Its own attributes of the relationships the secondary had too (merged by the move).
@@ -61,6 +64,20 @@ class MergeRecord:
             found.append(("email", normalise("email", self.secondary.email)))
         found.extend(("anonymous_id", value) for value in self.anonymous_ids)
         return found
+
+    def replaced(self, emails_identify: bool) -> list[tuple[str, str]]:
+        """The primary's own identifiers the merge replaced, as (kind, normalised value), of the
+        kinds that identify: what an unmerge gives back to the primary."""
+        return [
+            (kind, normalise(kind, value))
+            for kind, value in self.primary_before.replaced.items()
+            if kind == "id" or emails_identify
+        ]
+
+    def given_back(self, emails_identify: bool) -> list[tuple[str, str]]:
+        """Every identifier an unmerge gives back, to the secondary or to the primary: what it
+        takes locks on (operations.Unmerge)."""
+        return [*self.identifiers(emails_identify), *self.replaced(emails_identify)]
 
 
 def copy_person(person: Person) -> Person:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import Any, Literal, assert_never
 
 from roster.domain.identifiers import NOT_GIVEN, Given, Reference
 
@@ -124,22 +124,29 @@ class Unsuppress:
 
 @dataclass(frozen=True)
 class Merge:
+    """Merge the secondary into the primary (docs/identity.md I6.2).
+
+    `replace` names an identifier kind ("id" or "email") the primary takes from the secondary
+    even though it has one of its own, which the merge record keeps so that an unmerge gives it
+    back (I6.4). No wire door sends it: resolving a conflict does (docs/api.md §5)."""
+
     primary: Ref
     secondary: Ref
+    replace: Literal["id", "email"] | None = None
 
 
 @dataclass(frozen=True)
 class Unmerge:
     """Undo the latest merge into the person (docs/identity.md I6.4).
 
-    `secondary_identifiers` are the identifiers the merge record gave the secondary when the
-    caller read it, before the transaction: PostgreSQL writers lock what an operation names
-    before they start, and those identifiers are known only from the record. The engine checks
-    inside the transaction that the latest merge still wants no more than these. None: no
-    locks to check (one writer)."""
+    `record_identifiers` are the identifiers the merge record gives back (the secondary's, and
+    the primary's own ones the merge replaced) when the caller read it, before the transaction:
+    PostgreSQL writers lock what an operation names before they start, and those identifiers
+    are known only from the record. The engine checks inside the transaction that the latest
+    merge still wants no more than these. None: no locks to check (one writer)."""
 
     reference: Ref
-    secondary_identifiers: tuple[tuple[str, str], ...] | None = None
+    record_identifiers: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -196,9 +203,9 @@ def named_identifiers(op: Operation) -> list[tuple[str, str]]:
         case Merge():
             return [*_ref(op.primary), *_ref(op.secondary)]
         case Unmerge():
-            # The primary's reference, plus the secondary's identifiers as the caller read them
-            # from the merge record; the engine re-checks them under these locks.
-            return [*_ref(op.reference), *(op.secondary_identifiers or ())]
+            # The primary's reference, plus the identifiers the merge record gives back as the
+            # caller read them; the engine re-checks them under these locks.
+            return [*_ref(op.reference), *(op.record_identifiers or ())]
         case Alias():
             previous = [(kind, op.previous) for kind in ("id", "email", "anonymous_id")]
             return [*_ref(op.user), *previous]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from roster.domain import cursors
 from roster.domain.errors import InvalidInput, NotFound, ResolveRefused, RosterError
@@ -124,12 +124,12 @@ class Conflicts:
             assert op is not None
             return Plan(row, row.person, None, [(kind, current, value)], ops=(op,))
         secondary = self._person(workspace_id, holder)
-        ops: list[Operation] = []
+        # The person takes the holder's value through the merge, in place of its own (if it has
+        # one): the record keeps both, so an unmerge gives each back to its owner (I6.4).
+        replace: Literal["id", "email"] | None = None
         if current is not None:
-            # The person gives up its own value first, so that the merge hands it the holder's:
-            # taken through the merge, it goes back to the holder on an unmerge (I6.4).
-            ops.append(Identify(me, id_null=kind == "id", email_null=kind == "email"))
-        ops.append(Merge(me, Reference("cio_id", secondary.cio_id)))
+            replace = "id" if kind == "id" else "email"
+        merge = Merge(me, Reference("cio_id", secondary.cio_id), replace=replace)
         changes: list[tuple[str, str | None, str]] = []
         if kind == "anonymous_id":
             changes.append((kind, None, value))
@@ -150,7 +150,7 @@ class Conflicts:
             changes,
             sorted(taken),
             self._objection(workspace_id, row, secondary),
-            tuple(ops),
+            (merge,),
         )
 
     def _objection(self, workspace_id: int, row: Row, holder: Person) -> str | None:

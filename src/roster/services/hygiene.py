@@ -30,12 +30,12 @@ class Hygiene:
     def _prepare(
         self, workspace_id: int, ref: Reference, mode: IdentifierMode
     ) -> tuple[Unmerge, MergeRecord | None, Person]:
-        # Read before the transaction so that the writer can lock the secondary's identifiers
-        # too (PostgreSQL); the engine re-checks the record under those locks.
+        # Read before the transaction so that the writer can lock the identifiers the unmerge
+        # gives back too (PostgreSQL); the engine re-checks the record under those locks.
         person = self.lookups.get(workspace_id, ref)
         assert person.pk is not None
         record = read_merge(self.database.reader, workspace_id, primary_pk=person.pk)
-        wanted = record.identifiers(mode is IdentifierMode.EMAIL_OR_ID) if record else []
+        wanted = record.given_back(mode is IdentifierMode.EMAIL_OR_ID) if record else []
         return Unmerge(ref, tuple(wanted)), record, person
 
     def _both(self, workspace_id: int, primary: Person, secondary_cio: str | None) -> Unmerged:

@@ -140,6 +140,7 @@ def primary_before_json(before: PrimaryBefore) -> dict[str, Any]:
             for name, change in before.attributes.items()
         },
         "taken": before.taken,
+        "replaced": before.replaced,
         "created_in_roster_at": before.created_in_roster_at,
         "merged_created_in_roster_at": before.merged_created_in_roster_at,
         "relationships": [_relationship_json(r) for r in before.relationships],
@@ -175,6 +176,8 @@ def record_from(
                 name: AttributeChange(**change) for name, change in old["attributes"].items()
             },
             taken=old["taken"],
+            # Records written before merges could replace an identifier have no "replaced".
+            replaced=old.get("replaced", {}),
             created_in_roster_at=old["created_in_roster_at"],
             merged_created_in_roster_at=old["merged_created_in_roster_at"],
             relationships=[_relationship(r) for r in old["relationships"]],
