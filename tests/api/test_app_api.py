@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from roster.domain import cursors
 from roster.domain.identifiers import IdentifierMode
+from tests.api.calls import assert_error, entity
 
 
 def test_people_by_email_lists_identifiers(client, track, app_key):
@@ -178,3 +182,117 @@ def test_app_api_merge_answers_404_for_a_missing_person(client, track, app_key):
     )
     assert answer.status_code == 404
     assert "secondary" in answer.json()["meta"]["error"]
+
+
+# -- GET /v1/objects pages whom an object is related to (docs/api.md §4) --------------------------
+
+
+def _relate_people(client, track, object_id, ids):
+    entity(
+        client,
+        track,
+        {
+            "type": "object",
+            "action": "identify",
+            "identifiers": {"object_type_id": "1", "object_id": object_id},
+            "attributes": {"name": object_id},
+            "cio_relationships": [
+                {"identifiers": {"id": id_}, "relationship_attributes": {"n": n}}
+                for n, id_ in enumerate(ids)
+            ],
+        },
+    )
+
+
+def _relate_anonymous(client, track, object_id, anonymous_ids):
+    for anonymous_id in anonymous_ids:
+        entity(
+            client,
+            track,
+            {
+                "type": "object",
+                "action": "identify_anonymous",
+                "identifiers": {"object_type_id": "1", "object_id": object_id},
+                "attributes": {"anonymous_id": anonymous_id},
+                "cio_relationships": [{"identifiers": {"anonymous_id": anonymous_id}}],
+            },
+        )
+
+
+def _object_pages(client, app_key, object_id, limit, between=lambda: None):
+    """Every page of the object, `limit` entries at a time; `between` runs between pages."""
+    pages, start = [], ""
+    while True:
+        params = {"limit": limit, **({"start": start} if start else {})}
+        answer = client.get(f"/v1/objects/1/{object_id}", params=params, headers=app_key)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        start = pages[-1]["next"]
+        if not start:
+            return pages
+        assert len(start) <= cursors.MAX_CHARS
+        between()
+
+
+def test_an_objects_people_then_its_anonymous_ids_come_page_by_page(client, track, app_key):
+    _relate_people(client, track, "acme", [f"p{n}" for n in range(5)])
+    _relate_anonymous(client, track, "acme", ["anon-b", "anon-a", "anon-c"])
+    added = []
+
+    def a_sixth_person_arrives():
+        if not added:
+            added.append(True)
+            _relate_people(client, track, "acme", ["p5"])
+
+    pages = _object_pages(client, app_key, "acme", 2, a_sixth_person_arrives)
+
+    assert [len(p["object"]["relationships"]) for p in pages] == [2, 2, 2, 0, 0]
+    assert [len(p["object"]["anonymous_relationships"]) for p in pages] == [0, 0, 0, 2, 1]
+    people = [r for p in pages for r in p["object"]["relationships"]]
+    # In row-number order: the person related after the first page comes last, none twice.
+    assert [r["id"] for r in people] == ["p0", "p1", "p2", "p3", "p4", "p5"]
+    assert [r["relationship_attributes"] for r in people[:2]] == [{"n": 0}, {"n": 1}]
+    waiting = [r["anonymous_id"] for p in pages for r in p["object"]["anonymous_relationships"]]
+    assert waiting == ["anon-a", "anon-b", "anon-c"]
+    for page in pages:
+        assert (page["object"]["object_type_id"], page["object"]["object_id"]) == ("1", "acme")
+        assert page["object"]["attributes"] == {"name": "acme"}
+
+    whole = client.get("/v1/objects/1/acme", headers=app_key).json()  # 100 at most by default
+    assert [r["id"] for r in whole["object"]["relationships"]] == [r["id"] for r in people]
+    assert len(whole["object"]["anonymous_relationships"]) == 3
+    assert whole["next"] == ""
+
+
+def test_an_anonymous_id_too_long_for_a_cursor_is_paged_past(client, track, app_key):
+    """Its cursor holds a prefix that fits: the next page begins after every anonymous id that
+    starts with that prefix (docs/api.md §4)."""
+    long = "m" + "x" * 149  # 150 bytes, as long as an anonymous id may be on Track v2
+    _relate_anonymous(client, track, "long", ["n-after", long, "a-before"])
+
+    pages = _object_pages(client, app_key, "long", 1)
+
+    waiting = [r["anonymous_id"] for p in pages for r in p["object"]["anonymous_relationships"]]
+    assert waiting == ["a-before", long, "n-after"]
+    assert [(cursors.decode(p["next"]) or [None])[0] for p in pages] == ["a", "A", None]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 1001},
+        {"limit": "ten"},
+        {"start": "not-a-cursor"},
+        {"start": cursors.encode(["p", -1])},
+        {"start": cursors.encode(["p", True])},
+        {"start": cursors.encode(["a", ""])},
+        {"start": cursors.encode(["a", "x\x00"])},
+        {"start": cursors.encode(["q", 1])},
+        {"start": cursors.encode([1.5, "a", 3])},
+    ],
+)
+def test_a_bad_object_page_is_a_400_naming_the_parameter(client, track, app_key, params):
+    _relate_people(client, track, "acme", ["p0"])
+    (name,) = params
+    assert_error(client.get("/v1/objects/1/acme", params=params, headers=app_key), 400, name)

@@ -214,7 +214,7 @@ APP = (
     Call("GET", "/v1/customers/{ref}/attributes", query=("id_type",)),
     Call("GET", "/v1/customers/known/activities", query=("type", "start", "limit", "id_type")),
     Call("GET", "/v1/customers/{ref}/activities", query=("deleted",)),
-    Call("GET", "/v1/objects/1/{ref}"),
+    Call("GET", "/v1/objects/1/{ref}", query=("start", "limit")),
     Call("POST", "/v1/customers/attributes", {"ids": ["known", "{ref}"]}),
     Call("POST", "/v1/customers", {"filter": {"and": [{"attribute": {"field": "email",
          "operator": "exists"}}, {"not": {"attribute": {"field": "id", "operator": "exists"}}}]}},

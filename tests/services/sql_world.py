@@ -91,17 +91,20 @@ class SqlWorld:
         return self.reader.anonymous_ids(self.ws, pk) if pk is not None else []
 
     def object(self, object_type_id: str, object_id: str) -> dict[str, Any] | None:
-        found = self.reader.object_view(self.ws, object_type_id, object_id)
-        if found is None:
-            return None
-        return {
-            "attributes": found["attributes"],
-            "people": {r["cio_id"]: r["relationship_attributes"] for r in found["relationships"]},
-            "anonymous": {
-                r["anonymous_id"]: r["relationship_attributes"]
-                for r in found["anonymous_relationships"]
-            },
-        }
+        whole: dict[str, Any] = {"people": {}, "anonymous": {}}
+        after = None
+        while True:  # page by page, as the App API gives it
+            found = self.reader.object_view(self.ws, object_type_id, object_id, after, 2)
+            if found is None:
+                return None
+            page, after = found
+            whole["attributes"] = page["attributes"]
+            for r in page["relationships"]:
+                whole["people"][r["cio_id"]] = r["relationship_attributes"]
+            for r in page["anonymous_relationships"]:
+                whole["anonymous"][r["anonymous_id"]] = r["relationship_attributes"]
+            if after is None:
+                return whole
 
     def suppressed(self, kind: str, value: str) -> bool:
         def secret(tx: Transaction) -> bytes:

@@ -27,6 +27,7 @@ router = doors.router("app", tags=["App API"])
 Workspace = Depends(app_workspace)
 ID_TYPES = ("id", "email", "cio_id")
 MAX_LIMIT = 1000
+OBJECT_LIMIT = 100  # related people and anonymous ids on a page of GET /v1/objects
 
 
 def _reference(raw: str, id_type: str, mode: IdentifierMode) -> Reference:
@@ -202,12 +203,20 @@ def activities(
 
 @router.get("/v1/objects/{object_type_id}/{object_id}", summary="An object and its people")
 def get_object(
-    request: Request, object_type_id: str, object_id: str, workspace_id: int = Workspace
+    request: Request,
+    object_type_id: str,
+    object_id: str,
+    start: str = "",
+    limit: int = OBJECT_LIMIT,
+    workspace_id: int = Workspace,
 ) -> JsonAnswer:
-    found = system_of(request).lookups.object(
-        workspace_id, segment(object_type_id), segment(object_id)
+    """One page of whom the object is related to, people first (docs/api.md §4)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    found, next_cursor = system_of(request).lookups.object(
+        workspace_id, segment(object_type_id), segment(object_id), start, limit
     )
-    return JsonAnswer({"object": found})
+    return JsonAnswer({"object": found, "next": next_cursor})
 
 
 @router.post(

@@ -11,7 +11,7 @@ from roster.domain.errors import NotFound
 from roster.domain.filters import Filter
 from roster.domain.identifiers import Reference, fold_email, normalise
 from roster.domain.people import Activity, Device, Event, Person
-from roster.storage.reads import Reader
+from roster.storage.reads import Reader, RelatedAfter
 
 
 @dataclass
@@ -105,11 +105,18 @@ class Lookups:
             workspace_id, person.pk, person.cio_id, type_, after, limit
         )
 
-    def object(self, workspace_id: int, object_type_id: str, object_id: str) -> dict[str, Any]:
-        found = self.reader.object_view(workspace_id, object_type_id, object_id)
+    def object(
+        self, workspace_id: int, object_type_id: str, object_id: str, start: str, limit: int
+    ) -> tuple[dict[str, Any], str]:
+        """An object and a page of whom it is related to (people first, then anonymous ids),
+        with the cursor of the next page ("" after the last)."""
+        found = self.reader.object_view(
+            workspace_id, object_type_id, object_id, _related_after(start), limit
+        )
         if found is None:
             raise NotFound(f"no object {object_type_id}/{object_id}")
-        return found
+        view, last = found
+        return view, _related_cursor(last) if last is not None else ""
 
     def ingestion_log(
         self, workspace_id: int, after: int | None, limit: int
@@ -128,5 +135,40 @@ def _after_pk(start: str) -> int | None:
             return None
         case [int() as pk] if not isinstance(pk, bool) and 0 <= pk <= _LARGEST_KEY:
             return pk
+        case _:
+            raise cursors.refused()
+
+
+# Characters of an anonymous id kept in a cursor when the whole id does not fit in one.
+_PREFIX = 150
+
+
+def _related_cursor(last: RelatedAfter) -> str:
+    """The `next` cursor after an object's related person or anonymous id. An anonymous id too
+    long for a cursor is held by a prefix that fits, and the next page begins after every
+    anonymous id that starts with it."""
+    part, value = last
+    whole = cursors.encode([part, value])
+    if part == "p" or len(whole) <= cursors.MAX_CHARS:
+        return whole
+    text = str(value)
+    length = min(_PREFIX, len(text))
+    while True:  # fewer characters when they take several bytes each
+        cursor = cursors.encode(["A", text[:length]])
+        if len(cursor) <= cursors.MAX_CHARS or length == 1:
+            return cursor
+        length -= 1
+
+
+def _related_after(start: str) -> RelatedAfter | None:
+    """Where an object's page begins, from a cursor _related_cursor made; anything else is a
+    400 naming `start`."""
+    match cursors.decode(start):
+        case None:
+            return None
+        case ["p", int() as pk] if not isinstance(pk, bool) and 0 <= pk <= _LARGEST_KEY:
+            return "p", pk
+        case ["a" | "A" as part, str() as value] if value and "\x00" not in value:
+            return part, value  # no stored anonymous id has a NUL: PostgreSQL cannot hold it
         case _:
             raise cursors.refused()

@@ -31,6 +31,9 @@ from roster.storage.tables import (
     suppressions,
 )
 
+# Where a page of an object's related people and anonymous ids ended (Reader.object_view).
+RelatedAfter = tuple[str, int | str]
+
 
 class Reader:
     def __init__(self, database: Database) -> None:
@@ -254,9 +257,20 @@ class Reader:
                 )
 
     def object_view(
-        self, workspace_id: int, object_type_id: str, object_id: str
-    ) -> dict[str, Any] | None:
-        """An object's attributes and everyone related to it (people, waiting anonymous ids)."""
+        self,
+        workspace_id: int,
+        object_type_id: str,
+        object_id: str,
+        after: RelatedAfter | None = None,
+        limit: int = 100,
+    ) -> tuple[dict[str, Any], RelatedAfter | None] | None:
+        """An object's attributes and one keyset page of whom it is related to: its people by
+        row number, then the anonymous ids waiting for a person (I7.2) by value. `after` is
+        where the previous page ended: ("p", a person's row number), ("a", an anonymous id), or
+        ("A", a prefix: after every anonymous id that starts with it, for an id too long to be
+        held whole in a cursor). Reads at most limit + 1 relationship rows, however many the
+        object has; returns the page and, when another follows, the key of its last entry.
+        None: no such object."""
         key = (
             objects.c.workspace_id == workspace_id,
             objects.c.object_type_id == object_type_id,
@@ -265,43 +279,71 @@ class Reader:
         found = self._all(sa.select(objects.c.attributes).where(*key))
         if not found:
             return None
-        people_rows = self._all(
-            sa.select(people.c.cio_id, people.c.id, people.c.email, relationships.c.attributes)
-            .select_from(relationships.join(people, people.c.pk == relationships.c.person_pk))
-            .where(
+        entries: list[tuple[RelatedAfter, dict[str, Any]]] = []
+        if after is None or after[0] == "p":
+            related = sa.select(
+                relationships.c.person_pk,
+                people.c.cio_id,
+                people.c.id,
+                people.c.email,
+                relationships.c.attributes,
+            ).select_from(relationships.join(people, people.c.pk == relationships.c.person_pk))
+            related = related.where(
                 relationships.c.workspace_id == workspace_id,
                 relationships.c.object_type_id == object_type_id,
                 relationships.c.object_id == object_id,
             )
-            .order_by(people.c.pk)
-        )
-        anonymous_rows = self._all(
-            sa.select(anonymous_relationships.c.anonymous_id, anonymous_relationships.c.attributes)
-            .where(
+            if after is not None:
+                related = related.where(relationships.c.person_pk > after[1])
+            rows = self._all(related.order_by(relationships.c.person_pk).limit(limit + 1))
+            entries.extend(
+                (
+                    ("p", row.person_pk),
+                    {
+                        "cio_id": row.cio_id,
+                        "id": row.id,
+                        "email": row.email,
+                        "relationship_attributes": dict(row.attributes),
+                    },
+                )
+                for row in rows
+            )
+        if len(entries) <= limit:
+            waiting = sa.select(
+                anonymous_relationships.c.anonymous_id, anonymous_relationships.c.attributes
+            ).where(
                 anonymous_relationships.c.workspace_id == workspace_id,
                 anonymous_relationships.c.object_type_id == object_type_id,
                 anonymous_relationships.c.object_id == object_id,
             )
-            .order_by(anonymous_relationships.c.anonymous_id)
-        )
-        return {
+            anonymous_id = anonymous_relationships.c.anonymous_id
+            if after is not None and after[0] == "a":
+                waiting = waiting.where(anonymous_id > after[1])
+            if after is not None and after[0] == "A":
+                prefix = str(after[1])
+                waiting = waiting.where(
+                    anonymous_id > prefix, sa.func.substr(anonymous_id, 1, len(prefix)) != prefix
+                )
+            rows = self._all(waiting.order_by(anonymous_id).limit(limit + 1 - len(entries)))
+            entries.extend(
+                (
+                    ("a", row.anonymous_id),
+                    {
+                        "anonymous_id": row.anonymous_id,
+                        "relationship_attributes": dict(row.attributes),
+                    },
+                )
+                for row in rows
+            )
+        page = entries[:limit]
+        view = {
             "object_type_id": object_type_id,
             "object_id": object_id,
             "attributes": dict(found[0].attributes),
-            "relationships": [
-                {
-                    "cio_id": row.cio_id,
-                    "id": row.id,
-                    "email": row.email,
-                    "relationship_attributes": dict(row.attributes),
-                }
-                for row in people_rows
-            ],
-            "anonymous_relationships": [
-                {"anonymous_id": row.anonymous_id, "relationship_attributes": dict(row.attributes)}
-                for row in anonymous_rows
-            ],
+            "relationships": [entry for (part, _), entry in page if part == "p"],
+            "anonymous_relationships": [entry for (part, _), entry in page if part == "a"],
         }
+        return view, page[-1][0] if len(entries) > limit else None
 
 
 def _log_order(source: str, activity: Activity) -> tuple[float, int, int]:

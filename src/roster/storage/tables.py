@@ -129,7 +129,10 @@ relationships = sa.Table(
     sa.Column("object_id", sa.Text, nullable=False),
     sa.Column("attributes", Json, nullable=False),
     sa.PrimaryKeyConstraint("workspace_id", "person_pk", "object_type_id", "object_id"),
-    sa.Index(None, "workspace_id", "object_type_id", "object_id"),
+    # An object's people in row-number order: its keyset pages (storage/reads.py).
+    sa.Index(
+        "ix_relationships_object_person", "workspace_id", "object_type_id", "object_id", "person_pk"
+    ),
 )
 
 objects = sa.Table(
@@ -154,7 +157,13 @@ anonymous_relationships = sa.Table(
     sa.Column("object_id", sa.Text, nullable=False),
     sa.Column("attributes", Json, nullable=False),
     sa.PrimaryKeyConstraint("workspace_id", "anonymous_id", "object_type_id", "object_id"),
-    sa.Index(None, "workspace_id", "object_type_id", "object_id"),
+    sa.Index(
+        "ix_anonymous_relationships_object_anonymous_id",
+        "workspace_id",
+        "object_type_id",
+        "object_id",
+        "anonymous_id",
+    ),
 )
 
 activities = sa.Table(
