@@ -38,7 +38,8 @@ def test_demo_loads_leads_visitors_an_unsubscribe_a_duplicate_pair_and_a_group(t
             "https://example.com/signup",
         ]
         assert find("user-20").pk != find("alan@example.com").pk  # the duplicate pair
-        acme = lookups.object(ws, "1", "acme")
+        acme, more = lookups.object(ws, "1", "acme")
+        assert more == ""
         assert acme["attributes"] == {"name": "Acme Corp", "industry": "manufacturing"}
         assert [r["id"] for r in acme["relationships"]] == ["user-1", "user-3"]
     finally:

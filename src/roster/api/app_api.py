@@ -21,13 +21,12 @@ from roster.domain.operations import Merge
 from roster.domain.people import Activity, Person
 from roster.services.hygiene import Hygiene
 from roster.services.ingestion import Message
-from roster.services.lookups import PersonView
+from roster.services.lookups import OBJECT_LIMIT, PersonView
 
 router = doors.router("app", tags=["App API"])
 Workspace = Depends(app_workspace)
 ID_TYPES = ("id", "email", "cio_id")
 MAX_LIMIT = 1000
-OBJECT_LIMIT = 100  # related people and anonymous ids on a page of GET /v1/objects
 
 
 def _reference(raw: str, id_type: str, mode: IdentifierMode) -> Reference:

@@ -13,6 +13,8 @@ from roster.domain.identifiers import Reference, fold_email, normalise
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.reads import Reader, RelatedAfter
 
+OBJECT_LIMIT = 100  # related people and anonymous ids on a page of an object, by default
+
 
 @dataclass
 class PersonView:
@@ -106,7 +108,12 @@ class Lookups:
         )
 
     def object(
-        self, workspace_id: int, object_type_id: str, object_id: str, start: str, limit: int
+        self,
+        workspace_id: int,
+        object_type_id: str,
+        object_id: str,
+        start: str = "",
+        limit: int = OBJECT_LIMIT,
     ) -> tuple[dict[str, Any], str]:
         """An object and a page of whom it is related to (people first, then anonymous ids),
         with the cursor of the next page ("" after the last)."""
