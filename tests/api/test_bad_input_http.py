@@ -7,6 +7,7 @@ where the App API cannot see it (nobody was created), by reading the database fi
 from __future__ import annotations
 
 import base64
+import secrets
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -895,3 +896,47 @@ def test_on_postgresql_an_app_api_read_of_an_id_with_a_nul_character_is_a_400_na
 
     assert response.status_code == 400, response.text
     assert "NUL" in response.json()["meta"]["error"]
+
+
+# An identifier longer than a database index holds (random text does not compress, so a few
+# kilobytes are enough): a 400 naming the limit on the Track API, an ingestion-log entry on
+# Segment's, never a 500 (docs/decisions.md, "How long an identifier may be").
+LONG = secrets.token_urlsafe(6000)
+PG_LONG_TRACK = {
+    "an anonymous id": ("POST", "/api/v1/events", {"name": "x", "anonymous_id": LONG}),
+    "an email": ("PUT", "/api/v1/customers/{uid}", {"email": LONG + "@example.com"}),
+    "a v2 anonymous id": (
+        "POST",
+        "/api/v2/entity",
+        {"type": "person", "action": "event", "name": "x", "identifiers": {"anonymous_id": LONG}},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), PG_LONG_TRACK.values(), ids=PG_LONG_TRACK.keys()
+)
+def test_on_postgresql_an_identifier_too_long_to_index_is_a_400_naming_its_limit(
+    pg_roster: RunningRoster, uid: str, method: str, path: str, body: Any
+) -> None:
+    with pg_roster.track_http() as client:
+        response = client.request(method, path.format(uid=uid), json=body)
+
+    assert response.status_code == 400, response.text
+    assert "cannot be longer than" in response.json()["message"]
+
+
+def test_on_postgresql_a_segment_call_with_too_long_an_anonymous_id_is_logged_not_a_500(
+    pg_roster: RunningRoster,
+) -> None:
+    with httpx.Client(base_url=pg_roster.base_url, auth=(pg_roster.write_key, "")) as segment:
+        for body in (
+            {"type": "identify", "userId": "long-anon", "anonymousId": LONG},
+            {"type": "alias", "userId": "long-alias", "previousId": LONG},
+        ):
+            answer = segment.post(f"/v1/{body['type']}", json=body)
+            assert answer.status_code == 200, answer.text
+    with pg_roster.app_api() as api:
+        reasons = [e["reason"] for e in api.http.get("/api/ingestion-log").json()["entries"]]
+    assert "anonymousId cannot be longer than 255 bytes" in reasons
+    assert "previousId cannot be longer than 255 bytes" in reasons

@@ -12,6 +12,16 @@ from typing import Literal
 from roster.domain.errors import InvalidInput, LimitExceeded, NotAnIdentifier
 
 ID_MAX_BYTES = 150  # Customer.io's limit for a person id
+# Longest email (RFC 3696's 64 + 1 + 255) and anonymous id roster takes: identifiers are indexed,
+# and a database index holds values of a few kilobytes at most (docs/decisions.md).
+EMAIL_MAX_BYTES = 320
+ANONYMOUS_ID_MAX_BYTES = 255
+_GIVEN_MAX_BYTES = {
+    "email": EMAIL_MAX_BYTES,
+    "anonymous_id": ANONYMOUS_ID_MAX_BYTES,
+    "anonymousId": ANONYMOUS_ID_MAX_BYTES,
+    "previousId": ANONYMOUS_ID_MAX_BYTES,
+}
 
 # The "looks like an email" test of Segment's Customer.io Actions destination (ajv-formats'
 # full email format), so that roster and the destination agree on what a reference is.
@@ -96,6 +106,11 @@ def read_given(raw: object, field: str) -> Given:
         return NOT_GIVEN
     if is_blocked(value):
         return Given(None, blocked=value)
+    limit = _GIVEN_MAX_BYTES.get(field)
+    if limit is not None and len(value.encode()) > limit:
+        raise LimitExceeded(
+            f"{field} cannot be longer than {limit} bytes", attribute=field, limit=limit
+        )
     return Given(value)
 
 
