@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.outcome import TARGET_BY_KEY, judge
+from bench.profile import WHERE_TIME_GOES
 from bench.report import (
     durability_section,
     headline,
@@ -214,6 +215,10 @@ start, imports, migrations of a new SQLite database, a certificate), and the `ro
 workspace for one test (created through the service in the test process, with its clients).
 
 {setup_section(results)}
+
+## Where the time goes
+
+{WHERE_TIME_GOES}
 
 ## Reading these numbers
 

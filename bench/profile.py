@@ -83,3 +83,32 @@ def finish_profile(spy: subprocess.Popen[bytes], folder: Path) -> dict[str, Any]
     for row in on_top[:10]:
         console.print(f"    {row['share']:6.1%}  {row['frame']}")
     return {"samples": total, "file": str(path), "inclusive": on_stack, "own": on_top}
+
+
+# Written by hand from a `--profile` run (py-spy, 200 samples/s, the SQLite /v1/batch server
+# during its measured run), shown on docs/benchmarks.md. Update it with each profile taken.
+WHERE_TIME_GOES = """\
+A py-spy profile of the SQLite `/v1/batch` server during its measured run (2026-12-01, commit
+6dfc0e4, 2,329 samples, a noisy machine; shares of all samples of the server process):
+
+| where | share |
+|---|---:|
+| the writer thread, in all | 66% |
+| … reading what a batch needs first (`Ingestion._prefetch`: people, identifiers) | 14% |
+| … the identity rules applied to each message (`engine.apply`, its SQL reads included) | 26% |
+| … writing the batch's rows (`SqlStore.flush`, `save_person`, `add_event`) | 12% |
+| … COMMIT | 7% |
+| the event loop, in all (HTTP, routing, parsing, the hand-off to the writer) | 28% |
+| … a request id for each request (`uuid.uuid4`: a read of the kernel's random source) | 6% |
+| … the NUL and size checks of each message of a batch, each scanning the whole body | 4% |
+| … turning messages into operations (`operations_from`) | 5% |
+
+SQL executed by sqlite3 itself (`Cursor.one`, `many`, `all`, `run`, inside the items above) is
+40% of all samples: the writer is the bottleneck, and half of its time is SQLite's.
+
+What was cut after it: request ids are now a per-process random prefix and a counter (the 6% of
+`uuid4`), and a batch's body is looked at once for NULs and size, not once per message (most of
+the 4%). Still to do, from the same profile: fewer SQL round trips per message in the identity
+rules (a message reads its person again after the prefetch), executemany for a group's events,
+and the routing and middleware layers around each request (about 7% of the event loop's
+samples before the handler runs)."""

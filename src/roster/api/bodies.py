@@ -4,6 +4,7 @@ body means is read by api/parsing.py."""
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -96,12 +97,26 @@ def parse_json(raw: bytes, per_message: bool = False) -> Any:
     return body
 
 
-def check_message(message: Any, size_limit: int, raw: bytes) -> None:
+@dataclass(frozen=True)
+class RawBody:
+    """What the body a batch came in says about all its messages, looked at once per body (not
+    once per message, which made a batch's checks grow with the square of its size): whether any
+    message may be over the size limit, and whether any may hold a NUL."""
+
+    large: bool
+    nul: bool
+
+    @classmethod
+    def of(cls, raw: bytes, size_limit: int) -> RawBody:
+        return cls(len(raw) > size_limit, may_hold_nul(raw))
+
+
+def check_message(message: Any, size_limit: int, body: RawBody) -> None:
     """One message of a batch parsed with `per_message`: its depth first (nothing below may
-    recurse through a deeper one), then its size and NUL characters. `raw` is the body it came
-    in: when that is small or holds no NUL, no message needs those checks."""
+    recurse through a deeper one), then its size and NUL characters, when the body it came in
+    (`RawBody`) says they are possible."""
     check_depth(message, "message")
-    if len(raw) > size_limit and len(orjson.dumps(message)) > size_limit:
+    if body.large and len(orjson.dumps(message)) > size_limit:
         raise InvalidInput(f"a message cannot be larger than {size_limit} bytes")
-    if may_hold_nul(raw) and holds_nul(message):
+    if body.nul and holds_nul(message):
         raise InvalidInput("text cannot contain NUL characters (\\u0000)")

@@ -12,7 +12,7 @@ from fastapi import Request
 from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import basic_credentials, credential, system_of
-from roster.api.bodies import check_message, holds_nul, parse_json, read_capped
+from roster.api.bodies import RawBody, check_message, holds_nul, parse_json, read_capped
 from roster.api.rate_limit import admit
 from roster.api.segment_messages import operations_from
 from roster.domain.errors import InvalidInput, RosterError, Unauthorized
@@ -70,11 +70,12 @@ async def ingest(
     mode = system.workspaces.mode(workspace_id)
     usable: list[Message] = []
     dropped: list[Dropped] = []
+    body = RawBody.of(raw, MESSAGE_MAX_BYTES)
     for message in messages:
         type_ = kind or _text_field(message, "type")
         message_id = _text_field(message, "messageId")
         try:
-            check_message(message, MESSAGE_MAX_BYTES, raw)
+            check_message(message, MESSAGE_MAX_BYTES, body)
             if defaults and isinstance(message, dict):
                 message = {**defaults, **{k: v for k, v in message.items() if v is not None}}
             ops = operations_from(message, mode, kind)

@@ -5,10 +5,11 @@ one log line naming its route, never its path (a path can hold an id or an email
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from roster import logs
@@ -16,6 +17,11 @@ from roster.api.doors import door_of
 
 log = logging.getLogger("roster.http")
 
+# A request id is this process's random prefix and a counter: unique across the processes of a
+# server, and cheap (a uuid4 per request, which reads the kernel's random source, was 6% of the
+# server's samples under /v1/batch: docs/benchmarks.md, "Profile").
+_PROCESS = os.urandom(4).hex()
+_COUNTER = itertools.count(1)
 _CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
@@ -25,7 +31,7 @@ def _request_id(scope: dict[str, Any]) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id" and _CLIENT_ID.fullmatch(value):
             return str(value.decode())
-    return uuid.uuid4().hex[:16]
+    return f"{_PROCESS}{next(_COUNTER):08x}"
 
 
 class RequestTelemetry:
