@@ -74,8 +74,8 @@ def test_a_new_database_created_at_head_has_the_migrated_schema(tmp_path: Path):
             ]
 
 
-def test_the_head_a_new_database_is_stamped_with_is_alembics(system: System):
-    assert migrate.HEAD == migrate.head()
+def test_the_head_a_new_database_is_stamped_with_is_alembics():
+    assert migrate.head() == migrate.HEAD
 
 
 def test_a_database_with_tables_is_not_created_again(sqlite_url: str, tmp_path: Path):

@@ -1,9 +1,11 @@
 """`roster serve --ephemeral`: a throw-away roster for any language's test set-up (docs/testing.md).
 
-It prints one JSON line on stdout once it answers (its URL and the workspace's credentials) and
-nothing else there (logs go to stderr). It stops, and removes its temporary folder, on SIGTERM,
-SIGINT, or when its standard input reaches end of file: a parent that holds the other end of a
-pipe and dies closes it, so a crashed test runner leaves nothing behind."""
+It prints one JSON line on stdout once it listens, with its workspace made (its URL and the
+workspace's credentials), and nothing else there (logs go to stderr). The HTTP app loads after
+the line: a request sent meanwhile waits in the socket's queue and is answered once it has.
+It stops, and removes its temporary folder, on SIGTERM, SIGINT, or when its standard input
+reaches end of file: a parent that holds the other end of a pipe and dies closes it, so a crashed
+test runner leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -54,17 +56,20 @@ def run(host: str, port: int, tls: bool, log_level: str) -> None:
     server = EphemeralRoster(host=host, port=port, tls=tls)
     try:
         try:
-            server.start()
+            server.listen()
         except CannotListen as error:
             sys.stderr.write(
                 f"error: {error.strerror}\nGive another --host or --port (without --port, roster "
                 "picks a free one).\n"
             )
             raise SystemExit(2) from None
+        # As soon as the sockets listen and the workspace exists: the test suite starts its
+        # clients while the app loads, and their first requests wait for it in the socket's queue.
         sys.stdout.write(json.dumps(server.announcement()) + "\n")
         sys.stdout.flush()
         if stdin_is_watched():
             threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+        server.start()
         while not stop.wait(0.5):
             pass
     finally:
