@@ -293,7 +293,7 @@ def setup_section(results: dict[str, Any]) -> str:
                 f" Its first answer (`GET /healthz`, sent right after the line): median "
                 f"{answered['median']:.2f} s. Beside them in the same run, medians of as many "
                 f"spawns to exit: `python -c pass` {python['median']:.3f} s, `python -c "
-                f"\"import fastapi\"` {fastapi['median']:.3f} s."
+                f'"import fastapi"` {fastapi["median"]:.3f} s.'
             )
     return table(["what", "figure", "target", "result"], "lrll", rows) + spread
 
