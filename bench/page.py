@@ -210,9 +210,11 @@ a missed target is printed in bold and recorded here. The whole run takes three 
 ### Test set-up: `roster serve --ephemeral` and the pytest plugin
 
 What a test suite waits for ([testing.md](testing.md)): from spawning `roster serve --ephemeral
---tls-self-signed` to the JSON line it prints once it answers (a new process each time: Python's
-start, imports, migrations of a new SQLite database, a certificate), and the `roster` fixture's
-workspace for one test (created through the service in the test process, with its clients).
+--tls-self-signed` to the JSON line it prints once it listens with its workspace made (a new
+process each time: Python's start, imports, a new SQLite database created at the newest revision,
+a certificate; the HTTP app loads after the line, and the first answer says when it has), and the
+`roster` fixture's workspace for one test (created through the service in the test process, with
+its clients). `.venv/bin/python -m bench.spawn` measures the spawns alone.
 
 {setup_section(results)}
 

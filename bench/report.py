@@ -286,6 +286,15 @@ def setup_section(results: dict[str, Any]) -> str:
             f"{ready['max']:.2f} s. Over {setup['workspaces']} workspaces: p50 "
             f"{made['p50']:.1f} ms, p95 {made['p95']:.1f} ms, slowest {made['max']:.1f} ms."
         )
+        if "ephemeral_answered_s" in setup:  # runs since bench/spawn.py measures these too
+            answered, python = setup["ephemeral_answered_s"], setup["python_s"]
+            fastapi = setup["import_fastapi_s"]
+            spread += (
+                f" Its first answer (`GET /healthz`, sent right after the line): median "
+                f"{answered['median']:.2f} s. Beside them in the same run, medians of as many "
+                f"spawns to exit: `python -c pass` {python['median']:.3f} s, `python -c "
+                f'"import fastapi"` {fastapi["median"]:.3f} s.'
+            )
     return table(["what", "figure", "target", "result"], "lrll", rows) + spread
 
 

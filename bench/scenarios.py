@@ -219,43 +219,18 @@ def safe_url(url: str) -> str:
 
 def setup_cost(folder: Path, spawns: int = 5, workspaces: int = 50) -> dict[str, Any]:
     """What a test suite waits for (docs/testing.md): from spawning `roster serve --ephemeral
-    --tls-self-signed` to its JSON line, `spawns` times; and the pytest plugin's per-test
-    workspace (the `roster` fixture's set-up and tear-down), `workspaces` times on one server."""
-    import select
+    --tls-self-signed` to its JSON line and to its first answer, `spawns` times, with Python's
+    start and FastAPI's import measured beside them (bench/spawn.py); and the pytest plugin's
+    per-test workspace (the `roster` fixture's set-up and tear-down), `workspaces` times on one
+    server."""
     import statistics
 
+    from bench.spawn import measure
     from roster.testing.ephemeral import EphemeralRoster
-    from roster.testing.server import ROSTER, roster_environment
     from roster.testing.workspace import RosterWorkspace
 
-    env = roster_environment(folder / "ephemeral-data")
-    env["TMPDIR"] = str(folder)
-    ready: list[float] = []
     with console.status(f"Spawning roster serve --ephemeral {spawns} times ..."):
-        for _ in range(spawns):
-            started = time.perf_counter()
-            with subprocess.Popen(
-                [str(ROSTER), "serve", "--ephemeral", "--tls-self-signed"],
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            ) as process:
-                assert process.stdin is not None and process.stdout is not None
-                line = b""
-                while not line.endswith(b"\n"):
-                    if not select.select([process.stdout], [], [], 60.0)[0]:
-                        process.kill()
-                        raise BenchError("roster serve --ephemeral printed nothing in 60 s")
-                    chunk = os.read(process.stdout.fileno(), 4096)
-                    if not chunk:
-                        raise BenchError("roster serve --ephemeral exited before its JSON line")
-                    line += chunk
-                ready.append(time.perf_counter() - started)
-                json.loads(line)
-                process.stdin.close()
-                if process.wait(timeout=60) != 0:
-                    raise BenchError(f"roster serve --ephemeral exited with {process.returncode}")
+        spawned = measure(folder, spawns)
     created: list[float] = []
     with (
         console.status(f"Creating {workspaces} workspaces for tests ..."),
@@ -268,11 +243,7 @@ def setup_cost(folder: Path, spawns: int = 5, workspaces: int = 50) -> dict[str,
                 created.append((time.perf_counter() - started) * 1000)
     created.sort()
     return {
-        "spawns": spawns,
-        "ephemeral_ready_s": {
-            "median": round(statistics.median(ready), 3),
-            "max": round(max(ready), 3),
-        },
+        **spawned,
         "workspaces": workspaces,
         "workspace_create_ms": {
             "p50": round(statistics.median(created), 2),

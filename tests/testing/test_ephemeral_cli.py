@@ -226,3 +226,59 @@ def test_a_port_in_use_is_refused_with_a_message_and_nothing_left(tmp_path: Path
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "--port" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_its_line_comes_before_the_app_loads_and_a_request_sent_then_waits_to_be_answered(
+    tmp_path: Path,
+) -> None:
+    # What `serve --ephemeral` does before its line (EphemeralRoster.listen), in a process of its
+    # own: no HTTP app, no Alembic; a request sent right then is answered once start() has run.
+    heavy = ["roster.app", "fastapi", "uvicorn", "alembic", "httpx"]
+    code = (
+        "import json, socket, sys\n"
+        "from roster.testing.ephemeral import EphemeralRoster\n"
+        "server = EphemeralRoster()\n"
+        "server.listen()\n"
+        f"loaded = [name for name in {heavy!r} if name in sys.modules]\n"
+        "client = socket.create_connection(('127.0.0.1', server.port), timeout=30)\n"
+        "client.sendall(b'GET /healthz HTTP/1.1\\r\\nHost: roster\\r\\n'\n"
+        "               b'Connection: close\\r\\n\\r\\n')\n"
+        "server.start()\n"
+        "answer = b''\n"
+        "while chunk := client.recv(65536):\n"
+        "    answer += chunk\n"
+        "client.close()\n"
+        "server.stop()\n"
+        "print(json.dumps({'loaded': loaded, 'status': answer.split(b'\\r\\n')[0].decode()}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert json.loads(done.stdout) == {"loaded": [], "status": "HTTP/1.1 200 OK"}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_told_to_stop_while_its_app_loads_it_stops_cleanly(tmp_path: Path) -> None:
+    with (
+        subprocess.Popen(
+            [str(ROSTER), "serve", "--ephemeral", "--tls-self-signed"],
+            env=environment(tmp_path),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as process,
+        ended(process),
+    ):
+        assert process.stdin is not None and process.stdout is not None
+        json.loads(read_line(process.stdout))
+        process.stdin.close()  # at once: the app is still loading
+
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
+        assert process.stdout.read() == b""
+        assert list(tmp_path.iterdir()) == []

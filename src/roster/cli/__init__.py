@@ -2,26 +2,103 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
 import sys
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from typer.core import TyperGroup
 
 from roster import logs
 from roster.cli import startup
 from roster.domain.errors import RosterError
 from roster.domain.identifiers import IdentifierMode
-from roster.services.system import System
 from roster.settings import Settings
 
+if TYPE_CHECKING:
+    from roster.services.system import System
+
+# The commands with modules of their own, by name: the module and its Typer command group or
+# command function. Each module is imported when its command is run (or `--help` lists it), so
+# that a command does not load, and wait for, what the others import: `roster serve
+# --ephemeral` prints its line before anything loads the HTTP app (docs/testing.md). A new
+# command module is added here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "delete": ("roster.cli.delete", "delete"),
+    "duplicates": ("roster.cli.duplicates", "duplicates"),
+    "merge": ("roster.cli.people", "merge"),
+    "unmerge": ("roster.cli.people", "unmerge"),
+    "explain": ("roster.cli.explain", "explain"),
+    "backup": ("roster.cli.backup", "backup"),
+    "restore": ("roster.cli.backup", "restore"),
+    "suppressions": ("roster.cli.suppressions", "app"),
+    "conflicts": ("roster.cli.conflicts", "app"),
+    "import": ("roster.cli.imports", "app"),
+    "export": ("roster.cli.export", "app"),
+    "users": ("roster.cli.users", "app"),
+}
+Command = Any  # a Click command, as Typer makes them
+
+
+def _command(name: str) -> Command:
+    module, attribute = COMMANDS[name]
+    made = getattr(importlib.import_module(module), attribute)
+    command: Command
+    if isinstance(made, typer.Typer):
+        command = typer.main.get_group(made)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(made)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _LazyCommands(MutableMapping[str, Command]):
+    """The commands of the main group: those of COMMANDS made on first use."""
+
+    def __init__(self, made: Mapping[str, Command]) -> None:
+        self._made = dict(made)
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._made:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._made[name] = _command(name)
+        return self._made[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._made[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._made
+        yield from (name for name in COMMANDS if name not in self._made)
+
+    def __len__(self) -> int:
+        return len(self._made.keys() | COMMANDS.keys())
+
+
+class _Commands(TyperGroup):
+    """roster's main group: Typer's, with the commands of COMMANDS imported when named."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self.commands)
+
+
 app = typer.Typer(
-    help="roster: people & events that speak Customer.io and Segment.", no_args_is_help=True
+    help="roster: people & events that speak Customer.io and Segment.",
+    no_args_is_help=True,
+    cls=_Commands,
 )
 workspaces_app = typer.Typer(help="Create and list workspaces.", no_args_is_help=True)
 app.add_typer(workspaces_app, name="workspaces")
@@ -51,6 +128,8 @@ def _fail(message: str, hint: str | None = None) -> None:
 
 
 def _open(settings: Settings) -> System:
+    from roster.services.system import System
+
     try:
         return System.open(
             settings.database_url,
@@ -306,6 +385,8 @@ def workspaces_create(
     if as_json:
         sys.stdout.write(json.dumps(created) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=f"Workspace '{name}' (keep these: they are not shown again)")
     table.add_column("credential")
     table.add_column("value")
@@ -328,6 +409,8 @@ def workspaces_list(
     if as_json:
         sys.stdout.write(json.dumps(rows) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title="Workspaces")
     for column in ("workspace_id", "name", "identifier_mode", "site_id"):
         table.add_column(column)
@@ -336,33 +419,6 @@ def workspaces_list(
             *(str(row[column]) for column in ("workspace_id", "name", "identifier_mode", "site_id"))
         )
     out.print(table)
-
-
-# Command groups with modules of their own register here, once app and the helpers they share
-# exist.
-from roster.cli import backup as _backup  # noqa: E402
-from roster.cli import conflicts as _conflicts  # noqa: E402
-from roster.cli import delete as _delete  # noqa: E402
-from roster.cli import duplicates as _duplicates  # noqa: E402
-from roster.cli import explain as _explain  # noqa: E402
-from roster.cli import export as _export  # noqa: E402
-from roster.cli import imports as _imports  # noqa: E402
-from roster.cli import people as _people  # noqa: E402
-from roster.cli import suppressions as _suppressions  # noqa: E402
-from roster.cli import users as _users  # noqa: E402
-
-app.add_typer(_suppressions.app, name="suppressions")
-app.add_typer(_conflicts.app, name="conflicts")
-app.add_typer(_imports.app, name="import")
-app.add_typer(_export.app, name="export")
-app.add_typer(_users.app, name="users")
-app.command("delete")(_delete.delete)
-app.command("duplicates")(_duplicates.duplicates)
-app.command("merge")(_people.merge)
-app.command("unmerge")(_people.unmerge)
-app.command("explain")(_explain.explain)
-app.command("backup")(_backup.backup)
-app.command("restore")(_backup.restore)
 
 
 def main() -> None:

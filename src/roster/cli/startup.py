@@ -16,7 +16,6 @@ from rich.markup import escape
 
 from roster.settings import Settings
 from roster.storage.database import hide_password
-from roster.tls import TlsFilesRefused, check_pair
 
 EXIT_CONFIGURATION = 2
 _err = Console(stderr=True, highlight=False)
@@ -71,6 +70,8 @@ def check_serve(chosen: Settings) -> None:
         fail(f"--port {chosen.port} is not a port", "Give one from 1 to 65535.")
     _check_data_dir(chosen)
     if chosen.tls_cert is not None and chosen.tls_key is not None:
+        from roster.tls import TlsFilesRefused, check_pair  # cryptography's x509: for TLS only
+
         try:
             check_pair(chosen.tls_cert, chosen.tls_key)
         except TlsFilesRefused as refused:

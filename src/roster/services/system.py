@@ -85,9 +85,21 @@ class System:
         write_timeout: float = WRITE_TIMEOUT,
         clock: Clock = time.time,
         make_cio_id: IdMaker = new_cio_id,
+        new_database: bool = False,
     ) -> System:
+        """`new_database`: the database has no table yet (a throw-away one, such as
+        `roster serve --ephemeral`'s): its schema is created at the newest revision directly
+        instead of migrated from nothing (migrate.create_at_head), and it is refused if it has
+        tables."""
         database = connect(database_url, sqlite_synchronous)
-        migrate.upgrade(database.writer)
+        try:
+            if new_database:
+                migrate.create_at_head(database.writer)
+            else:
+                migrate.upgrade(database.writer)
+        except BaseException:
+            database.dispose()
+            raise
         key = load_or_create_key(secret_key, data_dir)
         vault = Vault(key)
         writer = Writer(database, vault, max_batch=writer_batch, timeout=write_timeout)

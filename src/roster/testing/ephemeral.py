@@ -7,6 +7,12 @@ workspace. `roster serve --ephemeral` runs one for any language's test set-up; t
         server.base_url, server.credentials, server.ca_bundle
         server.new_workspace()  # another empty workspace, in a few milliseconds
 
+It starts in two steps, which `start()` takes one after the other: `listen()` makes what
+`announcement()` tells (the sockets listening, the database with its workspace) without loading
+the HTTP app, and the rest of `start()` loads the app and serves. `roster serve --ephemeral`
+prints its line in between: a request sent then waits in the socket's queue (it is not refused)
+until the app answers it.
+
 Everything lives in the temporary folder, which `stop()` removes: nothing is left behind."""
 
 from __future__ import annotations
@@ -20,18 +26,20 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-
-from roster.app import create_app
 from roster.services.system import System
 from roster.settings import Settings
 from roster.testing.server import CREDENTIAL_KEYS, StartStop
-from roster.tls import self_signed
+
+if TYPE_CHECKING:
+    import uvicorn
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
+# Connections the kernel queues on a listening socket before the server accepts them (uvicorn's
+# default): the requests sent between the JSON line and the app's start wait there.
+BACKLOG = 2048
 # The temporary folder's name starts with this, so that a test can tell roster's folders apart.
 FOLDER_PREFIX = "roster-ephemeral-"
 
@@ -62,6 +70,8 @@ class EphemeralRoster(StartStop):
         self.ca_bundle: Path | None = None
         self.port = 0
         self.http_port = 0
+        self._settings: Settings | None = None
+        self._sockets: list[tuple[socket.socket, bool]] = []  # each with whether it is TLS's
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
@@ -100,7 +110,7 @@ class EphemeralRoster(StartStop):
         return created
 
     def announcement(self) -> dict[str, Any]:
-        """The JSON object `roster serve --ephemeral` prints once it is ready."""
+        """The JSON object `roster serve --ephemeral` prints once it listens."""
         line: dict[str, Any] = {
             "url": self.base_url,
             **{key: self.credentials[key] for key in CREDENTIAL_KEYS},
@@ -111,28 +121,43 @@ class EphemeralRoster(StartStop):
 
     # -- life cycle -------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def listen(self) -> None:
+        """The first step of start(): the temporary folder, the certificate, the sockets bound
+        and listening, the database and its first workspace; what announcement() tells, without
+        the HTTP app. Requests sent now wait in the sockets' queue until start() serves them."""
         try:
-            self._start()
+            self._listen()
+        except BaseException:
+            self.stop()  # never leave a folder or a socket behind, whatever went wrong
+            raise
+
+    def start(self) -> None:
+        """listen() (unless done), then load the app and serve: returns once it answers."""
+        try:
+            if self.system is None:
+                self._listen()
+            self._serve()
         except BaseException:
             self.stop()  # never leave a folder or a thread behind, whatever went wrong
             raise
 
-    def _start(self) -> None:
+    def _listen(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self.parent))
         cert = key = None
         if self.tls:
+            from roster.tls import self_signed  # cryptography's x509, for TLS only
+
             cert, key = self_signed(self.folder / "tls", self._url_host.strip("[]"))
             self.ca_bundle = cert
         # Bound before the server starts: the port is known (and ours) before anything listens.
         main = _bind(self.host, self.requested_port)
-        sockets = [(main, True)]
+        self._sockets.append((main, True))
         self.port = main.getsockname()[1]
         if self.tls and self.plain_port:
             plain = _bind(self.host, 0)
-            sockets.append((plain, False))
+            self._sockets.append((plain, False))
             self.http_port = plain.getsockname()[1]
-        settings = Settings(
+        settings = self._settings = Settings(
             database_url=f"sqlite:///{self.folder / 'roster.db'}",
             data_dir=self.folder / "data",
             host=self.host,
@@ -151,10 +176,19 @@ class EphemeralRoster(StartStop):
             settings.sqlite_synchronous,
             settings.writer_batch,
             settings.write_timeout,
+            new_database=True,  # created at the newest revision: nothing to migrate
         )
         self.credentials = self.new_workspace()
-        app = create_app(settings, system=self.system)
-        for index, (_, secure) in enumerate(sockets):
+
+    def _serve(self) -> None:
+        import uvicorn
+
+        from roster.app import create_app
+
+        assert self._settings is not None
+        cert, key = self._settings.tls_cert, self._settings.tls_key
+        app = create_app(self._settings, system=self.system)
+        for index, (_, secure) in enumerate(self._sockets):
             config = uvicorn.Config(
                 app,
                 log_config=None,
@@ -164,10 +198,11 @@ class EphemeralRoster(StartStop):
                 ssl_certfile=str(cert) if secure and cert else None,
                 ssl_keyfile=str(key) if secure and key else None,
                 timeout_graceful_shutdown=5,
+                backlog=BACKLOG,
             )
             self._servers.append(uvicorn.Server(config))
         self._thread = threading.Thread(
-            target=self._run, args=([s for s, _ in sockets],), name="roster", daemon=True
+            target=self._run, args=([s for s, _ in self._sockets],), name="roster", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT
@@ -200,6 +235,9 @@ class EphemeralRoster(StartStop):
             self._thread.join(timeout=STOP_TIMEOUT)
             self._thread = None
         self._servers = []
+        for bound, _ in self._sockets:
+            bound.close()  # closed already if a server served it; never served otherwise
+        self._sockets = []
         if self.system is not None:
             self.system.close()
             self.system = None
@@ -222,7 +260,9 @@ class CannotListen(OSError):
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    bound = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio turns Nagle off (TCP_NODELAY) only on sockets that name it,
+    # and with Nagle on, an answer written in two parts waits ~40 ms for the delayed ACK.
+    bound = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         bound.bind((host, port))
@@ -232,4 +272,5 @@ def _bind(host: str, port: int) -> socket.socket:
             error.errno, f"cannot listen on {host}:{port}: {error.strerror}"
         ) from error
     bound.set_inheritable(True)
+    bound.listen(BACKLOG)  # connections are taken (and wait) from now on, before the app starts
     return bound

@@ -25,10 +25,11 @@ import time
 import uuid
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 ROSTER = Path(sys.executable).parent / "roster"
 START_TIMEOUT = 30.0
@@ -171,6 +172,10 @@ class AppApi:
     """Customer.io's App API of a running roster (Bearer app_api_key)."""
 
     def __init__(self, base_url: str, app_api_key: str, verify: ssl.SSLContext | bool) -> None:
+        # Imported where used: `roster serve --ephemeral` imports this module (StartStop,
+        # CREDENTIAL_KEYS) and needs no HTTP client.
+        import httpx
+
         self.http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {app_api_key}"},
@@ -310,6 +315,8 @@ class RunningRoster(WorkspaceKeys, StartStop):
 
     def track_http(self) -> httpx.Client:
         """An httpx client with the Track API's Basic credentials."""
+        import httpx
+
         return httpx.Client(
             base_url=self.base_url,
             auth=(self.site_id, self.track_api_key),
@@ -370,6 +377,8 @@ class RunningRoster(WorkspaceKeys, StartStop):
             )
 
     def _wait_until_healthy(self) -> None:
+        import httpx
+
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
