@@ -48,6 +48,14 @@ class Vault:
                 "the data was written with"
             ) from error
 
+    def open_recent(self, token: str, max_age: int) -> bytes | None:
+        """A value sealed here at most `max_age` seconds ago; None for anything else (too old,
+        altered, or sealed with another key)."""
+        try:
+            return self._fernet.decrypt(token.encode(), ttl=max_age)
+        except (InvalidToken, ValueError):
+            return None
+
 
 def new_key(prefix: str = "") -> str:
     """A random API key with 256 bits of entropy."""
