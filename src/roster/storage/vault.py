@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -48,11 +49,12 @@ class Vault:
                 "the data was written with"
             ) from error
 
-    def open_recent(self, token: str, max_age: int) -> bytes | None:
-        """A value sealed here at most `max_age` seconds ago; None for anything else (too old,
-        altered, or sealed with another key)."""
+    def open_recent(self, token: str, max_age: int, now: float | None = None) -> bytes | None:
+        """A value sealed here at most `max_age` seconds before `now` (by default, now); None
+        for anything else (too old, altered, or sealed with another key)."""
+        at = int(time.time() if now is None else now)
         try:
-            return self._fernet.decrypt(token.encode(), ttl=max_age)
+            return self._fernet.decrypt_at_time(token.encode(), ttl=max_age, current_time=at)
         except (InvalidToken, ValueError):
             return None
 
