@@ -88,7 +88,7 @@ def _email_of(ui: Ui, ref: str) -> Any:
     return answer.json()["customer"]["attributes"].get("email")
 
 
-# -- settings ---------------------------------------------------------------------------------------
+# -- settings --------------------------------------------------------------------------------------
 
 
 def test_a_setting_changed_on_the_page_applies_to_the_next_identify_call(
@@ -170,7 +170,7 @@ def test_a_refused_switch_of_identifier_mode_names_the_people_in_the_way(
     assert accessible(page, axe_script) == []
 
 
-# -- credentials ------------------------------------------------------------------------------------
+# -- credentials -----------------------------------------------------------------------------------
 
 
 def test_make_a_new_key_and_revoke_it_and_the_api_follows_at_once(
@@ -223,7 +223,7 @@ def test_an_unknown_kind_of_key_is_a_404_page(logged_in: Page) -> None:
     assert "no kind of key named" in answer.text()
 
 
-# -- Segment set-up ---------------------------------------------------------------------------------
+# -- Segment set-up --------------------------------------------------------------------------------
 
 
 def test_the_segment_page_gives_a_webhook_url_and_secret_that_work(
@@ -253,7 +253,7 @@ def test_the_segment_page_gives_a_webhook_url_and_secret_that_work(
     assert person["attributes"]["plan"] == "webhook"
 
 
-# -- the lists --------------------------------------------------------------------------------------
+# -- the lists -------------------------------------------------------------------------------------
 
 
 def test_a_suppressed_person_is_listed_checked_and_unsuppressed(
@@ -363,7 +363,7 @@ def test_a_new_workspaces_pages_say_what_to_do_next(page: Page, ui: Ui, axe_scri
         assert accessible(page, axe_script) == [], path
 
 
-# -- the workspace switcher -------------------------------------------------------------------------
+# -- the workspace switcher ------------------------------------------------------------------------
 
 
 def _person_in(ui: Ui, ws: dict[str, Any], ref: str) -> None:
