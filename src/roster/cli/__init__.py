@@ -342,6 +342,7 @@ def workspaces_list(
 # exist.
 from roster.cli import backup as _backup  # noqa: E402
 from roster.cli import conflicts as _conflicts  # noqa: E402
+from roster.cli import credentials as _credentials  # noqa: E402
 from roster.cli import delete as _delete  # noqa: E402
 from roster.cli import duplicates as _duplicates  # noqa: E402
 from roster.cli import explain as _explain  # noqa: E402
@@ -356,6 +357,7 @@ app.add_typer(_conflicts.app, name="conflicts")
 app.add_typer(_imports.app, name="import")
 app.add_typer(_export.app, name="export")
 app.add_typer(_users.app, name="users")
+app.add_typer(_credentials.app, name="credentials")
 app.command("delete")(_delete.delete)
 app.command("duplicates")(_duplicates.duplicates)
 app.command("merge")(_people.merge)
