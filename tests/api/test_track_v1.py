@@ -155,7 +155,7 @@ def test_merge_of_missing_person_is_success_and_logged(client, track, workspace,
         headers=track,
     )
     assert answer.status_code == 200
-    log = system.lookups.ingestion_log(workspace["workspace_id"], None, 10)
+    log, _ = system.lookups.ingestion_log(workspace["workspace_id"], "", 10)
     assert any("merge refused" in entry["reason"] for entry in log)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roster.services import logins
+from roster.services import logins, workspaces
+from roster.web import workspace_lists
 
 # Whitespace folded, so that a figure may sit across a line break.
 WEB = " ".join((Path(__file__).parents[2] / "docs" / "web.md").read_text().split())
@@ -18,3 +19,9 @@ def test_the_login_limits_and_lifetimes_docs_web_md_states_are_the_codes() -> No
     assert f"or {logins.FAILURES_PER_ADDRESS} from one address" in WEB
     assert f"within {logins.FAILURE_WINDOW // 60} minutes" in WEB
     assert f"`{logins.SESSION_COOKIE}`" in WEB
+
+
+def test_the_workspace_pages_figures_docs_web_md_states_are_the_codes() -> None:
+    assert f"good for {workspaces.SHOWN_ONCE_SECONDS} seconds" in WEB
+    assert f"may still accept the old key for up to {workspaces._CACHE_SECONDS:.0f} seconds" in WEB
+    assert f"The three lists show {workspace_lists.PAGE} entries a page" in WEB

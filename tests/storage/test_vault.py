@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,15 @@ def test_sealed_values_open_only_with_the_same_key():
     assert Vault("one key").open(sealed) == b"webhook secret"
     with pytest.raises(RuntimeError, match="ROSTER_SECRET_KEY"):
         Vault("another key").open(sealed)
+
+
+def test_a_recent_value_opens_only_while_it_is_recent_and_with_the_same_key():
+    vault = Vault("one key")
+    sealed = vault.seal(b"a new key")
+    assert vault.open_recent(sealed, 60) == b"a new key"
+    assert vault.open_recent(sealed, 60, now=time.time() + 120) is None
+    assert Vault("another key").open_recent(sealed, 60) is None
+    assert vault.open_recent("not a sealed value", 60) is None
 
 
 def test_a_generated_key_is_saved_with_mode_0600_and_reused(tmp_path):
@@ -43,3 +53,16 @@ def test_keys_and_secrets_never_stored_in_clear(system: System):
         assert created[kind] not in hashes
         assert key_hash(created[kind]) in hashes
     assert created["webhook_secret"] not in row.webhook_secret
+
+
+def test_a_new_key_is_stored_only_as_its_hash(system: System):
+    created = system.workspaces.create("vault-new-key-" + str(id(system)))
+    new = system.workspaces.new_key(created["workspace_id"], "write_key")
+    with system.database.reader.connect() as connection:
+        stored = connection.execute(
+            sa.select(credentials.c.key_hash).where(
+                credentials.c.workspace_id == created["workspace_id"],
+                credentials.c.kind == "write_key",
+            )
+        ).scalar_one()
+    assert stored == key_hash(new) != new

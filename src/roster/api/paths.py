@@ -44,16 +44,6 @@ def segment(raw: str) -> str:
 CURSOR_MAX = 2**63 - 1
 
 
-def cursor(start: str) -> int | None:
-    """A `start` query value as a row key, None when absent. Only ASCII digits pass
-    (`str.isdigit` would let "²" through to `int()`) and only within 64 bits."""
-    if not start:
-        return None
-    if not (start.isascii() and start.isdigit()) or int(start) > CURSOR_MAX:
-        raise InvalidInput("start must be a cursor returned as next", field="start")
-    return int(start)
-
-
 def query_text(value: str, name: str) -> str:
     """A text query value the database compares: no NUL character (PostgreSQL holds none)."""
     if "\x00" in value:

@@ -9,7 +9,6 @@ from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
-from roster.api.paths import cursor
 from roster.domain.errors import InvalidInput
 from roster.services.workspaces import SETTINGS
 
@@ -23,7 +22,7 @@ def ingestion_log(
 ) -> JsonAnswer:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    rows = system_of(request).lookups.ingestion_log(workspace_id, cursor(start), limit)
+    rows, next_cursor = system_of(request).lookups.ingestion_log(workspace_id, start, limit)
     entries = []
     for row in rows:
         entry = {
@@ -36,7 +35,6 @@ def ingestion_log(
             if row[key] is not None:
                 entry[key] = row[key]
         entries.append(entry)
-    next_cursor = str(rows[-1]["pk"]) if len(rows) == limit else ""
     return JsonAnswer({"entries": entries, "next": next_cursor})
 
 

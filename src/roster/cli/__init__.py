@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("roster.cli.imports", "app"),
     "export": ("roster.cli.export", "app"),
     "users": ("roster.cli.users", "app"),
+    "credentials": ("roster.cli.credentials", "app"),
 }
 Command = Any  # a Click command, as Typer makes them
 

@@ -126,12 +126,25 @@ class Lookups:
         return view, _related_cursor(last) if last is not None else ""
 
     def ingestion_log(
-        self, workspace_id: int, after: int | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return self.reader.ingestion_log(workspace_id, after, limit)
+        self, workspace_id: int, start: str, limit: int
+    ) -> tuple[list[dict[str, Any]], str]:
+        """A page of the ingestion log, newest first, and the `next` cursor ("" after the
+        last). The cursor is the last entry's row number in decimal (docs/api.md §5)."""
+        rows = self.reader.ingestion_log(workspace_id, _log_cursor(start), limit)
+        return rows, str(rows[-1]["pk"]) if len(rows) == limit else ""
 
 
 _LARGEST_KEY = 2**63 - 1
+
+
+def _log_cursor(start: str) -> int | None:
+    """An ingestion-log `start` as a row number, None when absent. Only ASCII digits pass
+    (`str.isdigit` would let "²" through to `int()`) and only within 64 bits."""
+    if not start:
+        return None
+    if not (start.isascii() and start.isdigit()) or int(start) > _LARGEST_KEY:
+        raise cursors.refused()
+    return int(start)
 
 
 def _after_pk(start: str) -> int | None:

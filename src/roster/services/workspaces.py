@@ -1,7 +1,9 @@
-"""Workspaces: create, list, authenticate (with a small cache), change settings."""
+"""Workspaces: create, list, authenticate (with a small cache), change settings, and replace or
+revoke their keys."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 from typing import Any
@@ -15,6 +17,7 @@ from roster.storage.vault import Vault, key_hash
 from roster.storage.writer import Transaction, Writer
 
 _CACHE_SECONDS = 10.0
+KEY_KINDS = rows.KEY_KINDS  # a workspace's keys, one of each kind at most
 SETTINGS = (
     "identifier_mode",
     "allow_email_update_by_id",
@@ -22,6 +25,9 @@ SETTINGS = (
     "strict_conflicts",
     "anonymous_retention_days",
 )
+# A new key is shown once, on the page the browser is sent to after the form that made it; the
+# sealed note that carries it there is good for this long.
+SHOWN_ONCE_SECONDS = 60
 # A century: longer is "keep forever" in practice, and stays far inside a 32-bit column.
 MAX_RETENTION_DAYS = 36_500
 
@@ -31,7 +37,12 @@ class Workspaces:
         self._database = database
         self._writer = writer
         self._vault = vault
-        self._keys: dict[tuple[str, str], tuple[int, float]] = {}
+        # (kind, scope, SHA-256 of the key) -> (workspace, until): the scope is the site id of
+        # a Track API key, "" for the others.
+        self._keys: dict[tuple[str, str, str], tuple[int, float]] = {}
+        # When this process last replaced or revoked a workspace's key (monotonic seconds): a
+        # look-up that began before then is not cached, so an old key cannot slip back in.
+        self._keys_changed: dict[int, float] = {}
         self._modes: dict[int, tuple[IdentifierMode, float]] = {}
         self._webhooks: dict[str, tuple[int, bytes, float]] = {}
 
@@ -70,8 +81,8 @@ class Workspaces:
 
     # -- credentials ------------------------------------------------------------------------------
 
-    def _cached(self, kind: str, secret: str, look_up: Any) -> int:
-        cache_key = (kind, key_hash(secret))
+    def _cached(self, kind: str, scope: str, secret: str, look_up: Any) -> int:
+        cache_key = (kind, scope, key_hash(secret))
         hit = self._keys.get(cache_key)
         now = time.monotonic()
         if hit is not None and hit[1] > now:
@@ -82,21 +93,27 @@ class Workspaces:
             raise Unauthorized()
         if len(self._keys) > 10_000:
             self._keys.clear()
-        self._keys[cache_key] = (workspace_id, now + _CACHE_SECONDS)
+        if self._keys_changed.get(int(workspace_id), float("-inf")) < now:
+            self._keys[cache_key] = (int(workspace_id), now + _CACHE_SECONDS)
         return int(workspace_id)
 
     def for_track(self, site_id: str, api_key: str) -> int:
         return self._cached(
-            "track:" + site_id,
+            "track_api_key",
+            site_id,
             api_key,
             lambda c: rows.workspace_for_site(c, site_id, api_key),
         )
 
     def for_app_key(self, key: str) -> int:
-        return self._cached("app", key, lambda c: rows.workspace_for_key(c, "app_api_key", key))
+        return self._cached(
+            "app_api_key", "", key, lambda c: rows.workspace_for_key(c, "app_api_key", key)
+        )
 
     def for_write_key(self, key: str) -> int:
-        return self._cached("write", key, lambda c: rows.workspace_for_key(c, "write_key", key))
+        return self._cached(
+            "write_key", "", key, lambda c: rows.workspace_for_key(c, "write_key", key)
+        )
 
     def mode(self, workspace_id: int) -> IdentifierMode:
         """The workspace's identifier mode, which decides how a path reference reads (I2).
@@ -124,6 +141,72 @@ class Workspaces:
         secret = self._vault.open(sealed)
         self._webhooks[webhook_id] = (workspace_id, secret, now + _CACHE_SECONDS)
         return workspace_id, secret
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def keys(self, workspace_id: int) -> dict[str, float | None]:
+        """When each kind of key (KEY_KINDS) was made; None for a kind revoked and not made
+        again. The keys themselves are not known: only their SHA-256 is stored."""
+        self.get(workspace_id)
+        with self._database.reader.connect() as connection:
+            made = rows.key_dates(connection, workspace_id)
+        return {kind: made.get(kind) for kind in KEY_KINDS}
+
+    def new_key(self, workspace_id: int, kind: str) -> str:
+        """A new key of that kind, in place of the workspace's current one, which stops working
+        at once in this process and within _CACHE_SECONDS in the others. The answer is the only
+        place the new key is ever shown."""
+        kind = _key_kind(kind)
+
+        def work(tx: Transaction) -> str:
+            if rows.by_id(tx.connection, workspace_id) is None:
+                raise NotFound(f"no workspace {workspace_id}")
+            return rows.replace_key(tx.connection, workspace_id, kind, tx.now)
+
+        key: str = self._writer.run_sync(work)
+        self._forget_keys(workspace_id, kind)
+        return key
+
+    def revoke_key(self, workspace_id: int, kind: str) -> None:
+        """Remove the workspace's key of that kind: calls with it are refused (401) at once in
+        this process and within _CACHE_SECONDS in the others. NotFound when there is none."""
+        kind = _key_kind(kind)
+
+        def work(tx: Transaction) -> bool:
+            return rows.remove_key(tx.connection, workspace_id, kind)
+
+        removed: bool = self._writer.run_sync(work)
+        self._forget_keys(workspace_id, kind)
+        if not removed:
+            raise NotFound(f"the workspace has no {kind} to revoke")
+
+    def _forget_keys(self, workspace_id: int, kind: str) -> None:
+        """Drop this process's cached look-ups of the workspace's keys of that kind."""
+        self._keys_changed[workspace_id] = time.monotonic()
+        for cache_key, (owner, _) in list(self._keys.items()):
+            if owner == workspace_id and cache_key[0] == kind:
+                self._keys.pop(cache_key, None)
+
+    def webhook_secret(self, workspace_id: int) -> str:
+        """The secret Segment signs webhook calls with (stored encrypted, opened here)."""
+        with self._database.reader.connect() as connection:
+            sealed = rows.sealed_webhook_secret(connection, workspace_id)
+        if sealed is None:
+            raise NotFound(f"no workspace {workspace_id}")
+        return self._vault.open(sealed).decode()
+
+    def seal_shown_once(self, values: dict[str, str]) -> str:
+        """Text to hand the browser once (a new key on its way to the page that shows it),
+        encrypted with ROSTER_SECRET_KEY so that it is never in clear outside the page."""
+        return self._vault.seal(json.dumps(values).encode())
+
+    def open_shown_once(self, sealed: str) -> dict[str, str] | None:
+        """What seal_shown_once sealed, if it was sealed here within SHOWN_ONCE_SECONDS."""
+        opened = self._vault.open_recent(sealed, SHOWN_ONCE_SECONDS)
+        if opened is None:
+            return None
+        values = json.loads(opened)
+        return values if isinstance(values, dict) else None
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -174,6 +257,12 @@ class Workspaces:
                 "merge or a new email first",
                 holders=holders,
             )
+
+
+def _key_kind(kind: str) -> str:
+    if kind not in KEY_KINDS:
+        raise InvalidInput(f"a key is one of {', '.join(KEY_KINDS)}", field="kind")
+    return kind
 
 
 def _checked_setting(name: str, value: Any) -> Any:

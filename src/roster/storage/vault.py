@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -47,6 +48,15 @@ class Vault:
                 "a stored secret cannot be decrypted: ROSTER_SECRET_KEY differs from the key "
                 "the data was written with"
             ) from error
+
+    def open_recent(self, token: str, max_age: int, now: float | None = None) -> bytes | None:
+        """A value sealed here at most `max_age` seconds before `now` (by default, now); None
+        for anything else (too old, altered, or sealed with another key)."""
+        at = int(time.time() if now is None else now)
+        try:
+            return self._fernet.decrypt_at_time(token.encode(), ttl=max_age, current_time=at)
+        except (InvalidToken, ValueError):
+            return None
 
 
 def new_key(prefix: str = "") -> str:

@@ -180,6 +180,46 @@ def workspace_for_site(connection: sa.Connection, site_id: str, key: str) -> int
     ).scalar_one_or_none()
 
 
+def key_dates(connection: sa.Connection, workspace_id: int) -> dict[str, float]:
+    """When each of the workspace's keys was made, by kind; a revoked kind is absent."""
+    rows = connection.execute(
+        sa.select(credentials.c.kind, credentials.c.created_at).where(
+            credentials.c.workspace_id == workspace_id
+        )
+    )
+    return {row.kind: row.created_at for row in rows}
+
+
+def replace_key(connection: sa.Connection, workspace_id: int, kind: str, now: float) -> str:
+    """A new key of that kind for the workspace, in place of the one it had (if any): the
+    answer is the only place it is ever shown."""
+    assert kind in KEY_KINDS
+    remove_key(connection, workspace_id, kind)
+    key = new_key()
+    connection.execute(
+        credentials.insert().values(
+            workspace_id=workspace_id, kind=kind, key_hash=key_hash(key), created_at=now
+        )
+    )
+    return key
+
+
+def remove_key(connection: sa.Connection, workspace_id: int, kind: str) -> bool:
+    """Revoke the workspace's key of that kind; whether it had one."""
+    removed = connection.execute(
+        credentials.delete().where(
+            credentials.c.workspace_id == workspace_id, credentials.c.kind == kind
+        )
+    )
+    return bool(removed.rowcount)
+
+
+def sealed_webhook_secret(connection: sa.Connection, workspace_id: int) -> str | None:
+    return connection.execute(
+        sa.select(workspaces.c.webhook_secret).where(workspaces.c.workspace_id == workspace_id)
+    ).scalar_one_or_none()
+
+
 def webhook(connection: sa.Connection, webhook_id: str) -> tuple[int, str] | None:
     """The workspace behind a webhook URL and its sealed webhook secret."""
     row = connection.execute(

@@ -49,3 +49,19 @@ document.addEventListener("DOMContentLoaded", () => {
     box.querySelector("#export-csv").addEventListener("click", () => exportPeople(box));
   }
 });
+
+// Copy buttons (data-copy="ID"): the named field's text to the clipboard; without clipboard
+// access (plain HTTP on another host), the text is selected for the user to copy.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest("button[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  field.select();
+  try {
+    await navigator.clipboard.writeText(field.value);
+    button.textContent = "Copied";
+  } catch (error) {
+    button.textContent = "Selected: press Ctrl+C";
+  }
+});
