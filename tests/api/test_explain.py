@@ -389,6 +389,34 @@ def test_the_example_of_docs_api_md_is_what_explain_answers(
     ]
 
 
+def test_the_strict_mode_example_of_docs_api_md_is_what_explain_answers(
+    client: Any, track: dict[str, str], app_key: dict[str, str]
+) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    example = re.search(
+        r"POST /api/explain (\{[^\n]*\n[^\n]*\})\n200 [^\n]*\"status\": 409.*?"
+        r"\"messages\": (\[.*?\]),\n\s+\"changes\": \[\], \"refused\": \[\], \"activities\": \[\]",
+        text,
+        re.DOTALL,
+    )
+    assert example is not None, "docs/api.md §5 shows a refused call explained"
+    request, documented = (json.loads(part) for part in example.groups())
+    body = request["body"]
+    client.put(f"/api/v1/customers/{ADA_ID}", json={"email": body["email"]}, headers=track)
+    client.put(
+        f"/api/v1/customers/{GRACE_ID}", json={"anonymous_id": body["anonymous_id"]}, headers=track
+    )
+    ada = customer(client, app_key, ADA_ID)["identifiers"]["cio_id"]
+    grace = customer(client, app_key, GRACE_ID)["identifiers"]["cio_id"]
+    client.patch("/api/workspace/settings", json={"strict_conflicts": True}, headers=app_key)
+
+    said = explain(client, app_key, **request)
+
+    shown = json.dumps(documented).replace("3f1c0a9b2d4e", ada).replace("77c2e9a0b1f3", grace)
+    assert said["answer"]["status"] == 409
+    assert said["messages"] == json.loads(shown)
+
+
 @settings(
     max_examples=20,
     deadline=None,
