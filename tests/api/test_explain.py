@@ -45,6 +45,15 @@ def unchanged(system: System, workspace_id: int) -> tuple[Any, ...]:
     )
 
 
+def nothing_written(system: System, workspace_id: int) -> tuple[Any, ...]:
+    """What any door could write, and what only the App API writes (messages, exports)."""
+    return (
+        unchanged(system, workspace_id),
+        count(system, "outbox", workspace_id),
+        count(system, "exports", workspace_id),
+    )
+
+
 def test_explain_says_why_a_call_for_bob_updates_ada_instead_of_creating_bob(
     client: Any, track: dict[str, str], app_key: dict[str, str], system: System, workspace: Any
 ) -> None:
@@ -144,6 +153,38 @@ def test_explain_names_a_conflict_and_with_strict_mode_the_409_the_call_would_ge
     assert strict["answer"] == {"status": 409, "body": real.json()}
     assert strict["messages"][0]["applied"] is False
     assert strict["activities"] == []
+
+
+def test_with_strict_conflicts_set_explain_lists_the_rules_that_led_to_the_409_and_why(
+    client: Any, track: dict[str, str], app_key: dict[str, str], system: System, workspace: Any
+) -> None:
+    """The workspace setting (docs/identity.md I1.5) makes the conflict a refusal: the call is
+    refused whole, and its explanation still says how it got there (I3.3 chose Ada, I7.3 found
+    the anonymous id held by Grace, I5.2 refused the call)."""
+    client.put(f"/api/v1/customers/{ADA_ID}", json={"email": ADA_EMAIL}, headers=track)
+    client.put(f"/api/v1/customers/{GRACE_ID}", json={"anonymous_id": "anon-g"}, headers=track)
+    ada = customer(client, app_key, ADA_ID)["identifiers"]["cio_id"]
+    grace = customer(client, app_key, GRACE_ID)["identifiers"]["cio_id"]
+    settings = {"strict_conflicts": True}
+    assert client.patch("/api/workspace/settings", json=settings, headers=app_key).is_success
+    before = unchanged(system, workspace["workspace_id"])
+    path, body = f"/api/v1/customers/{BOB_ID}", {"email": ADA_EMAIL, "anonymous_id": "anon-g"}
+
+    said = explain(client, app_key, door="track_v1", method="PUT", path=path, body=body)
+
+    assert unchanged(system, workspace["workspace_id"]) == before
+    real = client.put(path, json=body, headers=track)
+    assert said["answer"] == {"status": 409, "body": real.json()}
+    [message] = said["messages"]
+    assert message["applied"] is False
+    assert message["reason"] == real.json()["message"]
+    assert message["person"] == {"cio_id": ada, "new": False}
+    assert [rule["rule"] for rule in message["rules"]] == ["I3.3", "I3.3", "I7.3", "I5.2"]
+    assert message["rules"][-1]["why"] == "strict mode: a conflict rejects the whole call"
+    assert message["conflicts"] == [
+        {"kind": "anonymous_id", "value": "anon-g", "cio_id": ada, "held_by": grace}
+    ]
+    assert said["activities"] == [] and said["refused"] == [] and said["ingestion_log"] == []
 
 
 def test_explain_of_a_body_the_door_refuses_answers_200_with_the_400_the_call_would_get(
@@ -348,16 +389,54 @@ def test_the_example_of_docs_api_md_is_what_explain_answers(
     ]
 
 
+def test_the_strict_mode_example_of_docs_api_md_is_what_explain_answers(
+    client: Any, track: dict[str, str], app_key: dict[str, str]
+) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    example = re.search(
+        r"POST /api/explain (\{[^\n]*\n[^\n]*\})\n200 [^\n]*\"status\": 409.*?"
+        r"\"messages\": (\[.*?\]),\n\s+\"changes\": \[\], \"refused\": \[\], \"activities\": \[\]",
+        text,
+        re.DOTALL,
+    )
+    assert example is not None, "docs/api.md §5 shows a refused call explained"
+    request, documented = (json.loads(part) for part in example.groups())
+    body = request["body"]
+    client.put(f"/api/v1/customers/{ADA_ID}", json={"email": body["email"]}, headers=track)
+    client.put(
+        f"/api/v1/customers/{GRACE_ID}", json={"anonymous_id": body["anonymous_id"]}, headers=track
+    )
+    ada = customer(client, app_key, ADA_ID)["identifiers"]["cio_id"]
+    grace = customer(client, app_key, GRACE_ID)["identifiers"]["cio_id"]
+    client.patch("/api/workspace/settings", json={"strict_conflicts": True}, headers=app_key)
+
+    said = explain(client, app_key, **request)
+
+    shown = json.dumps(documented).replace("3f1c0a9b2d4e", ada).replace("77c2e9a0b1f3", grace)
+    assert said["answer"]["status"] == 409
+    assert said["messages"] == json.loads(shown)
+
+
 @settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    door=st.sampled_from(["track_v1", "track_v2", "segment"]),
+    door=st.sampled_from(["track_v1", "track_v2", "segment", "webhook", "app"]),
     method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
     path=st.sampled_from(
-        ["/api/v1/customers/", "/api/v1/events", "/api/v2/", "/v1/", "/api/v1/customers/%"]
+        [
+            "/api/v1/customers/",
+            "/api/v1/events",
+            "/api/v2/",
+            "/v1/",
+            "/api/v1/customers/%",
+            "/segment/webhook/",
+            "/v1/customers/",
+            "/v1/send/",
+            "/api/suppressions/",
+        ]
     ).flatmap(lambda start: st.text(ODD_PATH, max_size=30).map(lambda rest: start + rest)),
     body=ODD_JSON,
     headers=st.dictionaries(st.sampled_from(["X-Strict-Mode", "Content-Type"]), ODD_HEADER),
@@ -373,7 +452,7 @@ def test_explain_answers_any_call_with_200_and_never_writes(
     body: Any,
     headers: dict[str, str],
 ) -> None:
-    before = unchanged(system, workspace["workspace_id"])
+    before = nothing_written(system, workspace["workspace_id"])
     spec = {"door": door, "method": method, "path": path, "body": body, "headers": headers}
 
     answer = client.post(EXPLAIN, json=spec, headers=app_key)
@@ -381,4 +460,4 @@ def test_explain_answers_any_call_with_200_and_never_writes(
     assert answer.status_code in (200, 400), answer.text
     if answer.status_code == 200:
         assert answer.json()["answer"]["status"] < 500, answer.text
-    assert unchanged(system, workspace["workspace_id"]) == before
+    assert nothing_written(system, workspace["workspace_id"]) == before

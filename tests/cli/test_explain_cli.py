@@ -73,6 +73,32 @@ def test_explain_json_reads_the_body_from_a_file_and_takes_headers(
     assert report["answer"]["status"] == 409
     assert report["answer"]["body"]["code"] == "conflict"
     assert report["written"] is False
+    [message] = report["messages"]
+    assert message["rules"][-1]["why"] == "strict mode: a conflict rejects the whole call"
+
+
+def test_explain_of_an_app_api_call_says_whom_it_would_delete_and_why_a_merge_is_refused(
+    roster_cli: Any, apply: Any, system: System, workspace: dict[str, Any]
+) -> None:
+    apply(identify(EMAIL_OR_ID, ADA_ID, email=ADA_EMAIL))
+    before = footprint(system, workspace["workspace_id"]), logged(system, workspace["workspace_id"])
+    app = ("explain", "--door", "app", "--method", "POST", "--path")
+    merge = {"primary": {"id": ADA_ID}, "secondary": {"id": "cli-nobody"}}
+
+    deleted = roster_cli(*app, "/v1/customers/delete", "--body", json.dumps({"ids": [ADA_ID]}))
+    refused = roster_cli(*app, "/v1/merge_customers", "--body", json.dumps(merge))
+
+    assert deleted.returncode == 0, deleted.stderr
+    assert refused.returncode == 0, refused.stderr
+    assert (
+        footprint(system, workspace["workspace_id"]),
+        logged(system, workspace["workspace_id"]),
+    ) == before
+    assert '(app) would be answered 200 {"deleted": 1' in deleted.stdout
+    assert "I9.1  cio_" in deleted.stdout and ": profile_delete" in deleted.stdout
+    assert "would be answered 404" in refused.stdout
+    assert "not applied: no secondary person with id 'cli-nobody'" in refused.stdout
+    assert "I6.1  merge refused: no secondary person with id 'cli-nobody'" in refused.stdout
 
 
 def test_explain_refuses_an_unknown_door_and_a_body_that_is_no_json(roster_cli: Any) -> None:

@@ -40,3 +40,33 @@ def test_explain_says_a_segment_identify_of_a_new_user_creates_a_person(
 def test_explain_refuses_a_path_no_door_takes(roster: RosterWorkspace) -> None:
     with pytest.raises(ValueError, match="give door="):
         roster.explain("GET", "/healthz")
+
+
+def test_explain_finds_the_app_api_and_webhook_doors_from_the_path(
+    roster: RosterWorkspace,
+) -> None:
+    roster.customerio().identify("ada-1", email="ada@example.com")
+    merge = {"primary": {"id": "ada-1"}, "secondary": {"id": "nobody"}}
+
+    refused = roster.explain("POST", "/v1/merge_customers", merge)
+    hook = roster.explain("POST", "/segment/webhook/any", {"type": "identify", "userId": "grace-1"})
+
+    assert refused.status == 404 and refused.rules == ["I6.1"], refused
+    assert refused.not_applied == ["no secondary person with id 'nobody'"]
+    assert "not applied: no secondary person" in str(refused)
+    assert hook.status == 200 and hook.creates_person, hook
+    assert roster.find_person("grace-1") is None
+
+
+def test_explain_of_a_call_strict_conflicts_refuses_lists_the_rules_that_led_there(
+    roster: RosterWorkspace,
+) -> None:
+    roster.customerio().identify("ada-1", email="ada@example.com")
+    roster.customerio().identify("grace-1")
+    roster.configure(strict_conflicts=True)
+
+    why = roster.explain("PUT", "/api/v1/customers/grace-1", {"email": "ada@example.com"})
+
+    assert why.status == 409, why
+    assert why.rules == ["I3.2", "I5.2", "I5.2"]
+    assert not why.creates_person and why.cio_ids == [] and why.changes == []

@@ -13,13 +13,26 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from starlette.datastructures import State
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.routing import BaseRoute, Match, Router
+from starlette.routing import BaseRoute, Match, Route, Router
 
-from roster.api import doors, schemas, segment, track_v1, track_v2
+from roster.api import (
+    app_api,
+    deletion,
+    doors,
+    exports,
+    outbox,
+    people_search,
+    schemas,
+    segment,
+    suppressions,
+    track_v1,
+    track_v2,
+    webhooks,
+)
 from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
@@ -29,14 +42,33 @@ from roster.services.system import System
 
 router = doors.router("roster", tags=["roster"])
 
-# The doors a call can be explained for, by the name the ingestion log gives them.
-DOORS = {"track_v1": track_v1.router, "track_v2": track_v2.router, "segment": segment.router}
+# The doors a call can be explained for, by the name the ingestion log gives them, and the
+# routers that serve each. `app` is everything the App API key calls about people: the App
+# API (§4: merge, unmerge, delete by list, the outbox's sends, exports and the reads) and the
+# suppression list (§5).
+DOORS: dict[str, tuple[APIRouter, ...]] = {
+    "track_v1": (track_v1.router,),
+    "track_v2": (track_v2.router,),
+    "segment": (segment.router,),
+    "webhook": (webhooks.router,),
+    "app": (
+        app_api.router,
+        people_search.router,
+        deletion.router,
+        outbox.router,
+        exports.router,
+        suppressions.router,
+    ),
+}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-# Any credentials do: the rehearsal's workspaces service answers every key with the workspace.
+# Any credentials do: the rehearsal's workspaces service answers every key with the workspace
+# (a webhook call is authenticated by its write key, so it needs no signature).
 _AUTHORIZATION = {
     "track_v1": b"Basic " + base64.b64encode(b"explain:explain"),
     "track_v2": b"Basic " + base64.b64encode(b"explain:explain"),
     "segment": b"Bearer explain",
+    "webhook": b"Bearer explain",
+    "app": b"Bearer explain",
 }
 _KEYS = {"door", "method", "path", "body", "raw_body", "headers"}
 # Room for the largest call of any door (500 KB), even sent as an escaped raw_body.
@@ -97,25 +129,43 @@ def read_call(spec: dict[str, Any]) -> Call:
 def _routes(app: FastAPI, door: str) -> list[BaseRoute]:
     """The app's own routes of one door, as it serves them."""
     wanted = DOORS[door]
-    endpoints = {getattr(route, "endpoint", None) for route in wanted.routes}
+    endpoints = {getattr(route, "endpoint", None) for router in wanted for route in router.routes}
     return [
         route
         for route in app.router.routes
         # FastAPI keeps an included router as one route that holds it, or (older) copies its
         # routes with the same endpoints.
-        if getattr(route, "original_router", None) is wanted
+        if getattr(route, "original_router", None) in wanted
         or getattr(route, "endpoint", None) in endpoints
     ]
 
 
+def door_serving(path: str) -> str | None:
+    """The door whose routes serve `path` (as sent, with or without its query), whatever the
+    method; None when no door's does."""
+    bare = path.split("?", 1)[0]
+    for door, routers in DOORS.items():
+        for router in routers:
+            if any(isinstance(r, Route) and r.path_regex.match(bare) for r in router.routes):
+                return door
+    return None
+
+
 def _check_door(app: FastAPI, call: Call, scope: dict[str, Any]) -> None:
-    """A path another door serves is a mistake in the explain request, not a call to explain."""
+    """A path another door serves, or one of roster's own calls that no door has (its
+    settings, this very call), is a mistake in the explain request, not a call to explain. A
+    path nothing serves is explained: the call would get a 404."""
+    door = door_serving(call.path)
+    if door == call.door:
+        return
+    if door is not None:
+        raise InvalidInput(f"{call.path} is a call of the {door} door", field="door")
     scope = {**scope, "path": call.path.split("?", 1)[0]}
-    for door in DOORS:
-        if door != call.door and any(
-            route.matches(scope)[0] is not Match.NONE for route in _routes(app, door)
-        ):
-            raise InvalidInput(f"{call.path} is a call of the {door} door", field="door")
+    if any(route.matches(scope)[0] is not Match.NONE for route in app.router.routes):
+        raise InvalidInput(
+            f"{call.path} is none of the doors' calls (explain takes {', '.join(DOORS)})",
+            field="path",
+        )
 
 
 class _RehearsalApp:

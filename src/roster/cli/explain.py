@@ -87,11 +87,14 @@ def show(report: dict[str, Any]) -> None:
         _say()
         if not message["applied"]:
             _say(f"{number}. {named}: not applied: {message.get('reason', 'refused')}")
-            continue
-        _say(f"{number}. {named}: {_person(message['person'])}")
-        for rule in message["rules"]:
+            if message.get("person"):
+                _say(f"   about {_person(message['person'])}")
+        else:
+            _say(f"{number}. {named}: {_person(message['person'])}")
+        # A refused message keeps the rules that led to its refusal (a strict-mode 409's I5.2).
+        for rule in message.get("rules", []):
             _say(f"   {rule['rule']:<5} {rule['why']}")
-        for note in message["notes"]:
+        for note in message.get("notes", []):
             _say(f"   note: {note}")
     sections = (
         (
@@ -120,6 +123,10 @@ def show(report: dict[str, Any]) -> None:
             [f"{_person(e['person'])}: {e['type']} {e['name']}" for e in report["events"]],
         ),
         ("Ingestion log", [entry["reason"] for entry in report["ingestion_log"]]),
+        (
+            "Suppression list",
+            [f"{entry['change']} {entry['hash']}" for entry in report["suppressions"]],
+        ),
     )
     for title, lines in sections:
         if lines:
@@ -130,9 +137,21 @@ def show(report: dict[str, Any]) -> None:
 
 
 def explain(
-    door: Annotated[str, typer.Option(help="track_v1, track_v2 or segment.")],
+    door: Annotated[
+        str,
+        typer.Option(
+            help="track_v1, track_v2, segment, webhook (Segment's Webhooks destination: no "
+            "signature needed) or app (the App API: merge, unmerge, delete by list, sends, "
+            "exports, unsuppress)."
+        ),
+    ],
     method: Annotated[str, typer.Option(help="The call's HTTP method.")],
-    path: Annotated[str, typer.Option(help="The call's path as sent, e.g. /api/v1/customers/7.")],
+    path: Annotated[
+        str,
+        typer.Option(
+            help="The call's path as sent, e.g. /api/v1/customers/7 or /v1/merge_customers."
+        ),
+    ],
     body: Annotated[
         str | None, typer.Option(help="The call's JSON body, or @FILE holding it.")
     ] = None,
@@ -148,7 +167,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON answer.")] = False,
 ) -> None:
     """What a call would do (the person, the rule that chose them, the changes, the log), with
-    nothing written (docs/api.md §5)."""
+    nothing written (docs/api.md §5). A refused call still shows the rules that led there."""
     spec = _spec(door, method, path, body, raw_body, header or [])
     settings = _settings(database_url)
     system = _open(settings)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from roster.domain.errors import Conflict, ConflictError
+from roster.domain.errors import Citation, Conflict, ConflictError
 from roster.domain.identifiers import Given, Reference, normalise, suppression_hash
 from roster.domain.people import Activity, Note, Person
 from roster.domain.store import Store
@@ -33,15 +33,6 @@ class Refusal:
     person_pk: int
     holder_pk: int | None
     reason: str
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A rule of docs/identity.md that decided part of a call, and what it decided there: how
-    `roster explain` says why a call went where it did."""
-
-    rule: str
-    why: str
 
 
 @dataclass

@@ -25,12 +25,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True)
+class Citation:
+    """A rule of docs/identity.md that decided part of a call, and what it decided there: how
+    `roster explain` says why a call went where it did."""
+
+    rule: str
+    why: str
+
+
 class RosterError(Exception):
-    """Base of every error roster raises on purpose."""
+    """Base of every error roster raises on purpose. `rules` are the rules a call had cited
+    when it was refused (the identity rules fill them in): why a strict-mode 409 or a refused
+    merge came about, for `roster explain`."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.rules: list[Citation] = []
 
 
 class InvalidInput(RosterError):

@@ -17,7 +17,7 @@ from roster.domain.errors import InvalidInput, NotFound, ResolveRefused, RosterE
 from roster.domain.identifiers import Given, Reference
 from roster.domain.operations import Identify, Merge, Operation
 from roster.domain.people import Person
-from roster.services.ingestion import Ingestion, Message, Then
+from roster.services.ingestion import Ingestion, Message, Result, Then
 from roster.services.lookups import Lookups
 from roster.storage.conflict_rows import ConflictRows, Row, Side, mark_resolved
 from roster.storage.writer import Transaction
@@ -178,7 +178,7 @@ class Conflicts:
 
     @staticmethod
     def _mark(workspace_id: int, pk: int) -> Then:
-        def then(tx: Transaction) -> None:
+        def then(tx: Transaction, _results: list[Result]) -> None:
             if not mark_resolved(tx.connection, workspace_id, pk, tx.now):
                 # Another resolve got there first: this one's changes are undone with it.
                 raise ResolveRefused(f"conflict {pk} was resolved meanwhile")

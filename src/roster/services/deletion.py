@@ -85,8 +85,9 @@ def _verdict(result: Outcome | RosterError) -> Verdict:
 
 
 class Deletion:
-    def __init__(self, ingestion: Ingestion) -> None:
+    def __init__(self, ingestion: Ingestion, batch: int = BATCH) -> None:
         self._ingestion = ingestion
+        self._batch = batch
 
     def delete(
         self,
@@ -97,11 +98,13 @@ class Deletion:
         door: str,
     ) -> list[Verdict]:
         """One verdict per entry, in order. Entries are applied BATCH at a time, each batch
-        committed before the next begins; each entry succeeds or fails alone."""
+        committed before the next begins; each entry succeeds or fails alone, so the verdicts
+        are the same whatever the batch (a rehearsal, which commits nothing, takes all at
+        once: docs/api.md §5)."""
         check_id_type(id_type)
         verdicts: list[Verdict] = []
-        for start in range(0, len(raws), BATCH):
-            read = [read_reference(raw, id_type, mode) for raw in raws[start : start + BATCH]]
+        for start in range(0, len(raws), self._batch):
+            read = [read_reference(raw, id_type, mode) for raw in raws[start : start + self._batch]]
             messages = [
                 Message(DeletePerson(ref), "delete") for ref in read if isinstance(ref, Reference)
             ]

@@ -1,22 +1,28 @@
 """`POST /api/explain` and `roster explain` (docs/api.md §5): what a call would do, found by
 doing it and rolling it back (docs/decisions.md, "Explain rehearses the call").
 
-A rehearsal is the running system with two parts swapped: the workspace the explained call is
-about is the one every door's credentials resolve to, and ingestion runs each request's work on
-the real writer inside a savepoint that is rolled back (storage/rehearsal.py). Everything else
-(the door's parser, the identity rules, the writer's locks and batch) is the code a real call
-runs, so the explanation cannot drift from what the call does."""
+A rehearsal is the running system with two things swapped: the workspace the explained call is
+about is the one every door's credentials resolve to (a webhook's signature is checked against
+its own secret), and every write (ingestion, and the outbox, suppression list, deletion and
+exports that the App API writes through) runs each request's work on the real writer inside a
+savepoint that is rolled back (storage/rehearsal.py). Everything else (the door's parser, the
+handlers, the identity rules, the writer's locks and batch) is the code a real call runs, so the
+explanation cannot drift from what the call does."""
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from roster.domain.context import Outcome
-from roster.domain.errors import RosterError
+from roster.domain.errors import Citation, Conflict, ConflictError, RosterError
 from roster.domain.people import Activity
+from roster.domain.store import Store
+from roster.domain.workspace import WorkspaceRules
+from roster.services.deletion import Deletion
 from roster.services.ingestion import Dropped, Ingestion, Message, Result, Then
 from roster.services.workspaces import Workspaces
 from roster.storage.rehearsal import RehearsingWriter, Rows
@@ -47,6 +53,12 @@ class _PinnedWorkspaces(Workspaces):
     def for_app_key(self, key: str) -> int:
         return self._pinned
 
+    def for_webhook(self, webhook_id: str) -> tuple[int, bytes]:
+        # The workspace's own webhook, secret included: a signature the call carries is
+        # checked against it, as the workspace's webhook URL would check it.
+        own: str = self.get(self._pinned)["webhook_id"]
+        return super().for_webhook(own)
+
 
 @dataclass
 class _Asked:
@@ -56,6 +68,7 @@ class _Asked:
     dropped: Sequence[Dropped]
     results: list[Result] | None = None
     error: RosterError | None = None
+    failed: Message | None = None  # the message whose error refused the whole request
 
 
 class _RehearsingIngestion(Ingestion):
@@ -64,6 +77,32 @@ class _RehearsingIngestion(Ingestion):
         # RehearsingWriter has.
         super().__init__(cast(Writer, writer), real.clock, real.make_cio_id)
         self.asked: list[_Asked] = []
+
+    def _one(self, store: Store, rules: WorkspaceRules, message: Message, strict: bool) -> Outcome:
+        try:
+            return super()._one(store, rules, message, strict)
+        except RosterError:
+            if self.asked:  # a call's requests run one after the other
+                self.asked[-1].failed = message
+            raise
+
+    def apply_sync(
+        self,
+        workspace_id: int,
+        messages: Sequence[Message],
+        door: str,
+        strict: bool = False,
+        isolate: bool = False,
+        then: Then | None = None,
+    ) -> list[Result]:
+        asked = _Asked(messages, ())
+        self.asked.append(asked)
+        try:
+            asked.results = super().apply_sync(workspace_id, messages, door, strict, isolate, then)
+        except RosterError as error:
+            asked.error = error
+            raise
+        return asked.results
 
     async def apply(
         self,
@@ -106,9 +145,9 @@ class Rehearsal:
             return dict(_NEW) if cio_id in created else {"cio_id": cio_id, "new": False}
 
         messages = [
-            _message(message, result, who, refused)
+            _message(message, result, cited, who, refused)
             for asked in self.asked
-            for message, result in _pairs(asked)
+            for message, result, cited in _pairs(asked)
         ]
         activities = [] if refused else self.rows.activities
         report = {
@@ -145,6 +184,10 @@ class Rehearsal:
                 }
                 for row in ([] if refused else self.rows.log)
             ],
+            "suppressions": [
+                {"change": entry.change, "hash": entry.hash, "group": entry.group}
+                for entry in ([] if refused else self.rows.suppressions)
+            ],
         }
         return cast(dict[str, Any], _unnamed(report, created))
 
@@ -165,36 +208,55 @@ def _unnamed(value: Any, created: set[str]) -> Any:
     return value
 
 
-def _pairs(asked: _Asked) -> list[tuple[Message | Dropped, Result | None]]:
-    pairs: list[tuple[Message | Dropped, Result | None]] = [(d, None) for d in asked.dropped]
+def _pairs(asked: _Asked) -> list[tuple[Message | Dropped, Result | None, bool]]:
+    """Each message with what came of it, and whether that result is its own (a message
+    refused with the request another one failed is not what its rules decided)."""
+    pairs: list[tuple[Message | Dropped, Result | None, bool]] = [
+        (d, None, True) for d in asked.dropped
+    ]
     if asked.results is not None:
-        pairs += list(zip(asked.messages, asked.results, strict=True))
+        pairs += [(m, r, True) for m, r in zip(asked.messages, asked.results, strict=True)]
     else:
-        pairs += [(message, asked.error) for message in asked.messages]
+        pairs += [(m, asked.error, m is asked.failed) for m in asked.messages]
     return pairs
 
 
 def _message(
-    message: Message | Dropped, result: Result | None, who: Who, refused: bool
+    message: Message | Dropped, result: Result | None, own: bool, who: Who, refused: bool
 ) -> dict[str, Any]:
     shown: dict[str, Any] = {"type": message.type, "message_id": message.message_id}
     if isinstance(message, Dropped):
         return {**shown, "applied": False, "reason": message.reason}
     if isinstance(result, RosterError) or result is None:
         reason = result.message if result is not None else "the call was refused"
-        return {**shown, "applied": False, "reason": reason}
+        shown = {**shown, "applied": False, "reason": reason}
+        if isinstance(result, RosterError) and own:
+            # What led there: the rules cited up to the refusal (a strict-mode 409's I5.2).
+            conflicts = result.conflicts if isinstance(result, ConflictError) else []
+            shown["person"] = who(conflicts[0].wanted_by) if conflicts else None
+            shown["rules"] = _rules(result.rules)
+            shown["conflicts"] = _conflicts(conflicts)
+        return shown
     outcome: Outcome = result
     return {
         **shown,
         "applied": not refused,
         "person": who(outcome.cio_id),
-        "rules": [{"rule": c.rule, "why": c.why} for c in outcome.rules],
-        "conflicts": [
-            {"kind": c.kind, "value": c.value, "cio_id": c.wanted_by, "held_by": c.held_by}
-            for c in outcome.conflicts
-        ],
+        "rules": _rules(outcome.rules),
+        "conflicts": _conflicts(outcome.conflicts),
         "notes": [note.reason for note in outcome.notes],
     }
+
+
+def _rules(cited: Sequence[Citation]) -> list[dict[str, str]]:
+    return [{"rule": c.rule, "why": c.why} for c in cited]
+
+
+def _conflicts(found: Sequence[Conflict]) -> list[dict[str, str]]:
+    return [
+        {"kind": c.kind, "value": c.value, "cio_id": c.wanted_by, "held_by": c.held_by}
+        for c in found
+    ]
 
 
 def _activity(activity: Activity, who: Who) -> dict[str, Any]:
@@ -211,13 +273,21 @@ class Explain:
         self._writer = writer
 
     def rehearsal(self, system: System, workspace_id: int) -> Rehearsal:
-        """A copy of `system` whose doors all mean `workspace_id` and whose ingestion rolls
-        back: run one call through it, then ask the rehearsal for its report."""
+        """A copy of `system` whose doors all mean `workspace_id` and whose every write (the
+        ingestion, and the services the doors write through) rolls back: run one call through
+        it, then ask the rehearsal for its report."""
         rows = Rows()
-        ingestion = _RehearsingIngestion(system.ingestion, RehearsingWriter(self._writer, rows))
+        rehearsing = RehearsingWriter(self._writer, rows)
+        writer = cast(Writer, rehearsing)  # it has what the services ask of a writer
+        ingestion = _RehearsingIngestion(system.ingestion, rehearsing)
         rehearsed = dataclasses.replace(
             system,
             ingestion=ingestion,
             workspaces=_PinnedWorkspaces(system.workspaces, workspace_id),
+            # Nothing commits between a rehearsal's batches: the whole list in one request.
+            deletion=Deletion(ingestion, batch=sys.maxsize),
+            outbox=system.outbox.writing_through(ingestion),
+            suppressions=system.suppressions.writing_through(writer),
+            exports=system.exports.writing_through(writer),
         )
         return Rehearsal(rehearsed, rows, ingestion.asked)

@@ -195,6 +195,10 @@ class Exports:
 
     # -- the export records ------------------------------------------------------------------
 
+    def writing_through(self, writer: Writer) -> Exports:
+        """The same exports, recorded through another writer (a rehearsal's)."""
+        return Exports(self._reads, writer, self._key, self._clock, self._read_batch)
+
     def plan(
         self, filter_json: Any = None, attributes: object = None, given_as: str = "filters"
     ) -> Plan:

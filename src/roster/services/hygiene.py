@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from roster.domain.context import Outcome
+from roster.domain.errors import RosterError
 from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.merge_record import MergeRecord
 from roster.domain.operations import Merge, Ref, Unmerge
 from roster.domain.people import Person
-from roster.services.ingestion import Ingestion, Message
+from roster.services.ingestion import Ingestion, Message, Result, Then
 from roster.services.lookups import Lookups
 from roster.storage.database import Database
 from roster.storage.merge_rows import read_merge
+from roster.storage.writer import Transaction
 
 
 @dataclass(frozen=True)
@@ -38,27 +41,48 @@ class Hygiene:
         wanted = record.given_back(mode is IdentifierMode.EMAIL_OR_ID) if record else []
         return Unmerge(ref, tuple(wanted)), record, person
 
-    def _both(self, workspace_id: int, primary: Person, secondary_cio: str | None) -> Unmerged:
-        assert secondary_cio is not None
-        find = self.lookups.get
-        return Unmerged(
-            primary=find(workspace_id, Reference("cio_id", primary.cio_id)),
-            secondary=find(workspace_id, Reference("cio_id", secondary_cio)),
-        )
+    @staticmethod
+    def _both(workspace_id: int, primary: Person, found: list[Unmerged]) -> Then:
+        """Both people as the unmerge leaves them, read in its own transaction: what is
+        answered is what was committed (and a rehearsal, which commits nothing, answers the
+        same, docs/api.md §5)."""
+
+        def then(tx: Transaction, results: list[Result]) -> None:
+            (outcome,) = results
+            assert isinstance(outcome, Outcome) and outcome.cio_id is not None
+            store = tx.store(workspace_id)
+            primary_now = store.person_by_cio_id(primary.cio_id)
+            secondary = store.person_by_cio_id(outcome.cio_id)
+            assert primary_now is not None and secondary is not None
+            found.append(Unmerged(primary_now, secondary))
+
+        return then
 
     async def unmerge(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerged:
-        """Undo the latest merge into the person (I6.4); both people as they are now."""
+        """Undo the latest merge into the person (I6.4); both people as it leaves them."""
         op, _, primary = self._prepare(workspace_id, ref, mode)
-        outcome = await self.ingestion.one(workspace_id, Message(op, "unmerge"), "app", True)
-        return self._both(workspace_id, primary, outcome.cio_id)
+        found: list[Unmerged] = []
+        await self.ingestion.apply(
+            workspace_id,
+            [Message(op, "unmerge")],
+            "app",
+            strict=True,
+            then=self._both(workspace_id, primary, found),
+        )
+        return found[0]
 
     def unmerge_sync(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerged:
         op, _, primary = self._prepare(workspace_id, ref, mode)
+        found: list[Unmerged] = []
         (outcome,) = self.ingestion.apply_sync(
-            workspace_id, [Message(op, "unmerge")], "cli", strict=True
+            workspace_id,
+            [Message(op, "unmerge")],
+            "cli",
+            strict=True,
+            then=self._both(workspace_id, primary, found),
         )
-        assert not isinstance(outcome, Exception)
-        return self._both(workspace_id, primary, outcome.cio_id)
+        assert not isinstance(outcome, RosterError)  # without isolate, errors are raised
+        return found[0]
 
     def merge_sync(self, workspace_id: int, primary: Ref, secondary: Ref) -> str:
         """Merge through the writer, answering why when it cannot (I6.1); the primary's cio_id."""

@@ -43,8 +43,9 @@ class Dropped:
 
 
 Result = Outcome | RosterError
-# Work that must commit with the operations or not at all (a resolved conflict's mark).
-Then = Callable[[Transaction], None]
+# Work that must commit with the operations or not at all (a resolved conflict's mark, the
+# people an unmerge leaves), given the operations' results.
+Then = Callable[[Transaction, list[Result]], None]
 
 
 class Ingestion:
@@ -151,7 +152,7 @@ class Ingestion:
                 if isinstance(result, Outcome):
                     log_notes(tx, message, result)
             if then is not None:
-                then(tx)
+                then(tx, results)
             return results
 
         return work
@@ -173,7 +174,13 @@ class Ingestion:
         """All of a message's operations; the outcome says what each said."""
         outcome = Outcome()
         for op in message.ops:
-            step = apply(Context(store, rules, self.clock, self.make_cio_id, strict), op)
+            ctx = Context(store, rules, self.clock, self.make_cio_id, strict)
+            try:
+                step = apply(ctx, op)
+            except RosterError as error:
+                # What led to the refusal (a strict-mode 409 cites I3.x, then I5.2).
+                error.rules = [*outcome.rules, *ctx.outcome.rules]
+                raise
             outcome.notes.extend(step.notes)
             outcome.conflicts.extend(step.conflicts)
             outcome.refused.extend(step.refused)

@@ -102,6 +102,10 @@ class Outbox:
         self._clock = clock
         self._make_delivery_id = make_delivery_id
 
+    def writing_through(self, ingestion: Ingestion) -> Outbox:
+        """The same outbox, writing through another ingestion (a rehearsal's)."""
+        return Outbox(ingestion, self._rows, self._clock, self._make_delivery_id)
+
     def now(self) -> float:
         return self._clock()
 

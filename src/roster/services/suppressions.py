@@ -63,6 +63,10 @@ class Suppressions:
         self._listing = listing
         self._writer = writer
 
+    def writing_through(self, writer: Writer) -> Suppressions:
+        """The same list, written through another writer (a rehearsal's)."""
+        return Suppressions(self._listing, writer)
+
     def page(self, workspace_id: int, start: str, limit: int) -> tuple[list[Entry], str]:
         """A page of entries newest first, and the cursor of the next ("" after the last)."""
         entries = self._listing.page(workspace_id, decode_cursor(start), limit)

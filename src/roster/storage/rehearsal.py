@@ -6,6 +6,11 @@ The work sees a transaction whose stores and ingestion log note what they would 
 activities, events and log rows, as the domain handed them over) before writing it; the
 rehearsal then raises `Rehearsed`, the writer rolls the request's savepoint back as it does for
 any failed request, and `RehearsingWriter.run` hands the work's own result back as if committed.
+
+A call may take several writer requests, each reading what the one before wrote (the outbox
+creates a person, then records the message for them). So each rehearsed request first runs the
+rehearsal's earlier requests again, in its own savepoint, noting nothing of them a second time:
+it sees what the call's earlier requests would have left, as the call's would.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from roster.domain.people import Activity, Event, Person
 from roster.storage.sql_store import SqlStore
-from roster.storage.statements import Cursor
+from roster.storage.statements import Cursor, statement
 from roster.storage.writer import Transaction, Work, Writer
 
 
@@ -32,6 +37,15 @@ class LogRow:
     identifier_hash: str | None
 
 
+@dataclass(frozen=True)
+class SuppressionChange:
+    """An entry of the suppression list the call would add or free (hashes only, I9.2)."""
+
+    change: str  # "added" or "removed"
+    hash: str
+    group: str
+
+
 @dataclass
 class Rows:
     """What a rehearsed request would have written, in the order it would have."""
@@ -39,24 +53,41 @@ class Rows:
     activities: list[Activity] = field(default_factory=list)
     events: list[tuple[Event, str | None]] = field(default_factory=list)  # with the cio_id
     log: list[LogRow] = field(default_factory=list)
+    suppressions: list[SuppressionChange] = field(default_factory=list)
     # The cio_ids of the people the call created, kept even when the call failed: its answer
     # may name one (a 409's wanted_by) that no one will ever have.
     created: set[str] = field(default_factory=set)
 
-    def size(self) -> tuple[int, int, int]:
-        return len(self.activities), len(self.events), len(self.log)
+    def size(self) -> tuple[int, int, int, int]:
+        return len(self.activities), len(self.events), len(self.log), len(self.suppressions)
 
-    def cut(self, size: tuple[int, int, int]) -> None:
+    def cut(self, size: tuple[int, int, int, int]) -> None:
         """Forget what was noted since `size`: a savepoint inside the request rolled it back."""
         del self.activities[size[0] :]
         del self.events[size[1] :]
         del self.log[size[2] :]
+        del self.suppressions[size[3] :]
+
+
+class _Quiet(Rows):
+    """What an earlier request of the rehearsal, run again, notes: only the people it creates
+    (a later request may name one), never its rows a second time."""
+
+    def __init__(self, rows: Rows) -> None:
+        super().__init__(created=rows.created)
 
 
 class Rehearsed(Exception):  # not an error: how a rehearsal leaves its savepoint
     def __init__(self, value: Any) -> None:
         super().__init__("rehearsed: rolled back")
         self.value = value
+
+
+_GROUP_OF = statement(
+    "SELECT hash, group_hash FROM suppressions WHERE workspace_id = :ws AND group_hash = "
+    "(SELECT group_hash FROM suppressions WHERE workspace_id = :ws AND hash = :hash) "
+    "ORDER BY hash"
+)
 
 
 class _NotingStore(SqlStore):
@@ -79,6 +110,17 @@ class _NotingStore(SqlStore):
             person = self.person_by_pk(event.person_pk) if event.person_pk is not None else None
             self._rows.events.append((event, person.cio_id if person is not None else None))
         return stored
+
+    def add_suppressions(self, hashes: list[str]) -> None:
+        self._rows.suppressions.extend(
+            SuppressionChange("added", hash_, hashes[0]) for hash_ in dict.fromkeys(hashes)
+        )
+        super().add_suppressions(hashes)
+
+    def remove_suppression_group(self, hash_: str) -> int:
+        for entry, group in self.sql.all(_GROUP_OF, {"ws": self.ws, "hash": hash_}):
+            self._rows.suppressions.append(SuppressionChange("removed", entry, group))
+        return super().remove_suppression_group(hash_)
 
 
 class _NotingTransaction(Transaction):
@@ -122,42 +164,67 @@ class _NotingTransaction(Transaction):
         super().log(workspace_id, door, reason, type_, message_id, identifier_hash)
 
 
-def rehearse(work: Work, rows: Rows) -> Work:
-    """`work`, noting its rows into `rows`, and always rolled back (raises Rehearsed)."""
+@dataclass(frozen=True)
+class _Request:
+    work: Work
+    lock_keys: tuple[int, ...]
+
+
+def rehearse(work: Work, rows: Rows, earlier: tuple[_Request, ...] = ()) -> Work:
+    """`work`, after the `earlier` requests again (noting only whom they create), noting its
+    rows into `rows`, and always rolled back (raises Rehearsed)."""
 
     def rehearsed(tx: Transaction) -> Any:
-        noting = _NotingTransaction(tx, rows)
-        try:
-            value = work(noting)
-        finally:
-            tx._savepoints = noting._savepoints  # its savepoint names stay unique
-        raise Rehearsed(value)
+        for request in earlier:
+            _run(request.work, tx, _Quiet(rows))
+        raise Rehearsed(_run(work, tx, rows))
 
     return rehearsed
 
 
+def _run(work: Work, tx: Transaction, rows: Rows) -> Any:
+    noting = _NotingTransaction(tx, rows)
+    try:
+        return work(noting)
+    finally:
+        tx._savepoints = noting._savepoints  # its savepoint names stay unique
+
+
 class RehearsingWriter:
-    """What Ingestion needs of a writer (`takes_locks`, `run`, `run_sync`), rehearsing every
-    request on the real writer: same queue, same locks, same transaction, nothing kept."""
+    """What Ingestion and the services need of a writer (`takes_locks`, `run`, `run_sync`),
+    rehearsing every request on the real writer: same queue, same locks, same transaction,
+    nothing kept. The requests that succeeded are run again before each later one."""
 
     def __init__(self, writer: Writer, rows: Rows) -> None:
         self._writer = writer
         self.rows = rows
+        self._done: list[_Request] = []
 
     @property
     def takes_locks(self) -> bool:
         return self._writer.takes_locks
 
+    def _request(self, work: Work, lock_keys: tuple[int, ...]) -> tuple[Work, tuple[int, ...]]:
+        earlier = tuple(self._done)
+        keys = tuple(
+            dict.fromkeys(k for r in (*earlier, _Request(work, lock_keys)) for k in r.lock_keys)
+        )
+        return rehearse(work, self.rows, earlier), keys
+
     async def run(self, work: Work, lock_keys: tuple[int, ...] = (), weight: int = 1) -> Any:
+        rehearsed, keys = self._request(work, lock_keys)
         try:
-            await self._writer.run(rehearse(work, self.rows), lock_keys, weight)
+            await self._writer.run(rehearsed, keys, weight)
         except Rehearsed as done:
+            self._done.append(_Request(work, lock_keys))
             return done.value
         raise AssertionError("a rehearsal always ends rolled back")
 
     def run_sync(self, work: Work, lock_keys: tuple[int, ...] = ()) -> Any:
+        rehearsed, keys = self._request(work, lock_keys)
         try:
-            self._writer.run_sync(rehearse(work, self.rows), lock_keys)
+            self._writer.run_sync(rehearsed, keys)
         except Rehearsed as done:
+            self._done.append(_Request(work, lock_keys))
             return done.value
         raise AssertionError("a rehearsal always ends rolled back")

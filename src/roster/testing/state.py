@@ -211,10 +211,12 @@ class Explanation:
     activities: list[dict[str, Any]]
     events: list[dict[str, Any]]
     ingestion_log: list[dict[str, Any]]
+    suppressions: list[dict[str, Any]]  # entries added or freed, by hash
 
     @property
     def rules(self) -> list[str]:
-        return [cited["rule"] for message in self.messages for cited in message["rules"]]
+        """The rules cited, refused messages' included (a strict-mode 409 ends on I5.2)."""
+        return [cited["rule"] for message in self.messages for cited in message.get("rules", [])]
 
     @property
     def reasons(self) -> list[str]:
@@ -222,26 +224,29 @@ class Explanation:
         return [
             f"{cited['rule']}: {cited['why']}"
             for message in self.messages
-            for cited in message["rules"]
+            for cited in message.get("rules", [])
         ]
+
+    @property
+    def not_applied(self) -> list[str]:
+        """Why each message that would not be applied is not (dropped, refused)."""
+        return [message["reason"] for message in self.messages if not message["applied"]]
+
+    def _people(self) -> list[dict[str, Any]]:
+        return [m["person"] for m in self.messages if m["applied"] and m.get("person")]
 
     @property
     def creates_person(self) -> bool:
-        return any(
-            message["person"].get("new") for message in self.messages if message.get("person")
-        )
+        return any(person.get("new") for person in self._people())
 
     @property
     def cio_ids(self) -> list[str]:
-        """The existing people the call's messages end on."""
-        return [
-            message["person"]["cio_id"]
-            for message in self.messages
-            if message.get("person") and message["person"].get("cio_id")
-        ]
+        """The existing people the call's applied messages end on."""
+        return [person["cio_id"] for person in self._people() if person.get("cio_id")]
 
     def __str__(self) -> str:
         lines = [f"answer {self.status}", *self.reasons]
+        lines += [f"not applied: {reason}" for reason in self.not_applied]
         lines += [f"{c['attribute']}: {c['from']!r} -> {c['to']!r}" for c in self.changes]
         lines += [f"refused {r['attribute']} {r['value']!r}: {r['reason']}" for r in self.refused]
         return "\n".join(lines)
@@ -257,4 +262,5 @@ class Explanation:
             activities=answer.get("activities", []),
             events=answer.get("events", []),
             ingestion_log=answer.get("ingestion_log", []),
+            suppressions=answer.get("suppressions", []),
         )

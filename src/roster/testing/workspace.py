@@ -15,6 +15,7 @@ import pprint
 import ssl
 from typing import TYPE_CHECKING, Any
 
+from roster.api.explain import DOORS, door_serving
 from roster.testing.server import AppApi, WorkspaceKeys
 from roster.testing.state import (
     Activity,
@@ -244,7 +245,9 @@ class RosterWorkspace(WorkspaceKeys):
     ) -> Explanation:
         """What roster would do with this call, and by which rules, writing nothing: why a call
         updated Ada instead of creating Bob (docs/api.md §5). `door` follows from the path
-        (`/api/v1/…` Track v1, `/api/v2/…` Track v2, `/v1/…` Segment) unless given."""
+        (`/api/v1/…` Track v1, `/api/v2/…` Track v2, `/v1/identify`… Segment,
+        `/segment/webhook/…` its webhook, the App API's `/v1/…` and `/api/suppressions…` app)
+        unless given."""
         request: dict[str, Any] = {
             "door": door or _door_of(path),
             "method": method,
@@ -276,13 +279,10 @@ class RosterWorkspace(WorkspaceKeys):
 
 
 def _door_of(path: str) -> str:
-    if path.startswith("/api/v2/"):
-        return "track_v2"
-    if path.startswith("/api/v1/"):
-        return "track_v1"
-    if path.startswith("/v1/"):
-        return "segment"
-    raise ValueError(f"no door takes {path!r}: give door= (track_v1, track_v2 or segment)")
+    door = door_serving(path)
+    if door is None:
+        raise ValueError(f"no door takes {path!r}: give door= ({', '.join(DOORS)})")
+    return door
 
 
 class _Shutdown:
