@@ -58,14 +58,17 @@ class Hygiene:
 
         return then
 
-    async def unmerge(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerged:
-        """Undo the latest merge into the person (I6.4); both people as it leaves them."""
+    async def unmerge(
+        self, workspace_id: int, ref: Reference, mode: IdentifierMode, door: str = "app"
+    ) -> Unmerged:
+        """Undo the latest merge into the person (I6.4); both people as it leaves them.
+        `door`: what the ingestion log, the conflicts and the metrics record it under."""
         op, _, primary = self._prepare(workspace_id, ref, mode)
         found: list[Unmerged] = []
         await self.ingestion.apply(
             workspace_id,
             [Message(op, "unmerge")],
-            "app",
+            door,
             strict=True,
             then=self._both(workspace_id, primary, found),
         )
