@@ -3,6 +3,7 @@ line: both go through the writer like every other operation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from roster.domain.context import Outcome
@@ -94,3 +95,22 @@ class Hygiene:
         )
         assert not isinstance(outcome, Exception) and outcome.cio_id is not None
         return outcome.cio_id
+
+    def merge_each_sync(
+        self,
+        workspace_id: int,
+        primary: Ref,
+        secondaries: Sequence[Ref],
+        then: Then | None = None,
+    ) -> list[Result]:
+        """Merge each secondary into the primary in order, in one writer request, each merge on
+        its own as `merge_sync` makes it (a refused one answers its error with the rules that
+        led there, and the others go on); `then` runs after them in the same transaction."""
+        return self.ingestion.apply_sync(
+            workspace_id,
+            [Message(Merge(primary, secondary), "merge") for secondary in secondaries],
+            "cli",
+            strict=True,
+            isolate=True,
+            then=then,
+        )
