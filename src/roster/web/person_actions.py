@@ -22,6 +22,7 @@ from roster.services.hygiene import Hygiene
 from roster.services.ingestion import Message
 from roster.services.logins import Login
 from roster.services.lookups import PersonView
+from roster.services.merge_preview import preview_merge
 from roster.web.frame import (
     LoggedIn,
     checked_form,
@@ -95,9 +96,14 @@ async def _preview(
             "error": SELF_MERGE,
         }
         return render(request, "person_merge.html", refused, login, 400)
+    system = system_of(request)
+    preview = await run_in_threadpool(
+        preview_merge, system, workspace_of(login), keep.person.cio_id, gone.person.cio_id
+    )
     context: dict[str, Any] = {
         "keep": keep,
         "gone": gone,
+        "preview": preview,
         "keep_name": _name(keep.person),
         "gone_name": _name(gone.person),
         "error": error,
