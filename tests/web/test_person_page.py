@@ -60,6 +60,7 @@ def test_find_a_person_by_email_and_see_who_they_are_and_what_happened(
     ref, email = f"show-{_tag()}", f"show-{_tag()}@example.com"
     ui.identify(ref, email=email, plan="pro", anonymous_id=f"anon-{ref}")
     _event(ui, ref, "signed_up")
+    ui.identify(ref, email=f"other-{email}")  # refused by id: a failed change, with its reason
     with ui.roster.track_http() as track:
         track.put(
             f"/api/v1/customers/{ref}/devices",
@@ -92,6 +93,8 @@ def test_find_a_person_by_email_and_see_who_they_are_and_what_happened(
     timeline = page.locator("#timeline tbody tr")
     expect(timeline.filter(has_text="Event").filter(has_text="signed_up")).to_have_count(1)
     expect(timeline.filter(has_text="Attribute change").filter(has_text="plan")).to_have_count(1)
+    failed = timeline.filter(has_text="Failed change")
+    expect(failed).to_contain_text(f"other-{email} refused: email cannot be changed without a cio_")
     expect(page.locator("#devices")).to_contain_text(f"token-{ref}")
     expect(page.locator("#relationships")).to_contain_text("acme")
     expect(page.locator("#relationships")).to_contain_text("admin")
