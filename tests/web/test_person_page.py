@@ -38,9 +38,10 @@ def _person(ui: Ui, ref: str, **attributes: Any) -> dict[str, Any]:
     return found
 
 
-def _event(ui: Ui, ref: str, name: str) -> None:
+def _event(ui: Ui, ref: str, name: str, type_: str = "event") -> None:
     with ui.roster.track_http() as track:
-        answer = track.post(f"/api/v1/customers/{ref}/events", json={"name": name})
+        body = {"name": name, "type": type_}
+        answer = track.post(f"/api/v1/customers/{ref}/events", json=body)
         answer.raise_for_status()
 
 
@@ -60,6 +61,7 @@ def test_find_a_person_by_email_and_see_who_they_are_and_what_happened(
     ref, email = f"show-{_tag()}", f"show-{_tag()}@example.com"
     ui.identify(ref, email=email, plan="pro", anonymous_id=f"anon-{ref}")
     _event(ui, ref, "signed_up")
+    _event(ui, ref, "/pricing", "page")
     ui.identify(ref, email=f"other-{email}")  # refused by id: a failed change, with its reason
     with ui.roster.track_http() as track:
         track.put(
@@ -92,6 +94,7 @@ def test_find_a_person_by_email_and_see_who_they_are_and_what_happened(
     expect(page.locator("#subscription-state")).to_contain_text("Subscribed")
     timeline = page.locator("#timeline tbody tr")
     expect(timeline.filter(has_text="Event").filter(has_text="signed_up")).to_have_count(1)
+    expect(timeline.filter(has_text="Page").filter(has_text="/pricing")).to_have_count(1)
     expect(timeline.filter(has_text="Attribute change").filter(has_text="plan")).to_have_count(1)
     failed = timeline.filter(has_text="Failed change")
     expect(failed).to_contain_text(f"other-{email} refused: email cannot be changed without a cio_")
@@ -143,6 +146,14 @@ def test_edit_an_attribute_and_see_it_with_when_it_was_set(logged_in: Page, ui: 
         .filter(has_text="free → team")
     ).to_have_count(1)
 
+    page.get_by_label("Attribute", exact=True).fill("plan")
+    page.get_by_label("Value").fill("")
+    page.get_by_role("button", name="Set attribute").click()
+    expect(page.locator("p.flash")).to_contain_text("Removed plan")
+    expect(_attribute_row(page, "plan")).to_have_count(0)
+    stored = _customer(ui, ref)
+    assert stored is not None and "plan" not in stored["attributes"]
+
 
 def test_an_empty_or_too_long_attribute_name_is_a_message_and_saves_nothing(
     logged_in: Page, ui: Ui
@@ -159,6 +170,10 @@ def test_an_empty_or_too_long_attribute_name_is_a_message_and_saves_nothing(
     page.get_by_role("button", name="Set attribute").click()
     expect(page.get_by_role("alert")).to_contain_text("cannot be longer than 150 bytes")
     expect(page.get_by_label("Attribute", exact=True)).to_have_value("n" * 151)  # kept to fix
+
+    page.get_by_label("Attribute", exact=True).fill("_cio_plan")
+    page.get_by_role("button", name="Set attribute").click()
+    expect(page.get_by_role("alert")).to_contain_text("'_cio_plan' is reserved")
 
     page.get_by_label("Attribute", exact=True).fill("email")
     page.get_by_role("button", name="Set attribute").click()
@@ -201,7 +216,12 @@ def test_merge_through_the_preview_then_undo_the_merge(
     plan = preview.locator("tbody tr", has=page.locator("th", has_text=re.compile("^plan$")))
     expect(plan.locator("td")).to_have_text(["pro", "none", "pro", "Kept"])
     expect(page.locator("#what-happens")).to_contain_text("stops existing as a person of their own")
+    expect(page.locator(".merge-preview .rules")).to_contain_text("I6")
     assert _customer(ui, f"gone-{tag}") is not None  # the preview changed nothing
+    swap = page.get_by_role("link", name=f"Keep gone-{tag}@example.com instead")
+    expect(swap).to_have_attribute(
+        "href", f"/people/{gone['identifiers']['cio_id']}/merge/{keep['identifiers']['cio_id']}"
+    )
     assert accessible(page, axe_script) == []
 
     page.get_by_role("button", name=re.compile("^Merge ")).click()
@@ -223,6 +243,7 @@ def test_merge_through_the_preview_then_undo_the_merge(
     kept_view = _customer(ui, f"keep-{tag}")
     assert kept_view is not None and "city" not in kept_view["attributes"]
     expect(page.get_by_role("link", name="Undo merge…")).to_have_count(0)
+    expect(page.locator("#timeline tbody tr").filter(has_text="Unmerge")).to_have_count(1)
 
 
 def test_a_refused_unmerge_is_a_message_and_changes_nothing(logged_in: Page, ui: Ui) -> None:
@@ -276,7 +297,8 @@ def test_delete_and_suppress_puts_the_identifiers_on_the_suppression_list(
     expect(page).to_have_url(re.compile(r"/people$"))
     expect(page.locator("p.flash")).to_contain_text("Deleted and suppressed")
     assert _customer(ui, ref) is None
-    for kind, value in (("id", ref), ("email", f"{ref}@example.com")):
+    cio_id = customer["identifiers"]["cio_id"]
+    for kind, value in (("id", ref), ("email", f"{ref}@example.com"), ("cio_id", cio_id)):
         checked = ui.app_api("GET", "/api/suppressions/check", params={kind: value}).json()
         assert checked["suppressed"] is True, (kind, checked)
         assert checked["entry"]["door"] == "web"
@@ -332,5 +354,37 @@ def test_a_stale_form_changes_nothing_and_says_so(logged_in: Page, ui: Ui) -> No
     page.locator("form input[name='csrf_token']").last.evaluate("input => input.value = 'stale'")
     page.get_by_role("button", name="Delete", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("This form has expired")
+    stored = _customer(ui, ref)
+    assert stored is not None and stored["attributes"]["plan"] == "free"
+
+
+def test_odd_input_is_a_message_never_a_server_error(logged_in: Page, ui: Ui) -> None:
+    ref = f"odd-{_tag()}"
+    customer = _person(ui, ref, plan="free")
+    cio_id = customer["identifiers"]["cio_id"]
+    page = logged_in
+    answer = page.goto(f"/people/{cio_id}?start=not-a-cursor")
+    assert answer is not None and answer.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("start must be a cursor returned as next")
+    expect(page.locator("#timeline")).to_be_visible()  # the newest entries instead
+
+    answer = page.goto(f"/people/{cio_id}/merge?q=a%00b")
+    assert answer is not None and answer.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("cannot contain NUL characters")
+
+    page.goto(f"/people/{cio_id}")
+    token = page.locator("input[name='csrf_token']").first.get_attribute("value") or ""
+    for form in ({"name": "plan", "value": "a\x00b"}, {"name": "p\x00", "value": "x"}):
+        posted = page.request.post(
+            f"/people/{cio_id}/attributes", form={"csrf_token": token, **form}
+        )
+        assert posted.status == 400, posted.text()
+        assert "cannot contain NUL characters" in posted.text()
+    long_value = page.request.post(
+        f"/people/{cio_id}/attributes",
+        form={"csrf_token": token, "name": "plan", "value": "v" * 1001},
+    )
+    assert long_value.status == 400
+    assert "cannot be longer than 1000 bytes" in long_value.text()
     stored = _customer(ui, ref)
     assert stored is not None and stored["attributes"]["plan"] == "free"

@@ -151,6 +151,8 @@ def attribute_problem(name: str, value: str) -> str | None:
     """Why an attribute cannot be set from the page, or None."""
     if not name:
         return "the attribute name is empty; give the name of the attribute to set"
+    if "\x00" in name or "\x00" in value:
+        return "text cannot contain NUL characters"
     if name in NOT_ATTRIBUTES:
         return (
             f"'{name}' is an identifier, not an attribute: it changes through identify calls, "

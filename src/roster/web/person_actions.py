@@ -70,11 +70,23 @@ async def merge_search(
     view = await _view(request, login, cio_id)
     found: list[Person] = []
     term = q.strip()
+    error = None
+    if "\x00" in term:
+        term, error = (
+            "",
+            "A search cannot contain NUL characters: search for an id, email or cio_id.",
+        )
     if term:
         lookups = system_of(request).lookups
         found = await run_in_threadpool(by_term, lookups, workspace_of(login), term, everyone())
-    context = {"person": view.person, "name": _name(view.person), "q": q, "found": found}
-    return render(request, "person_merge.html", context, login)
+    context = {
+        "person": view.person,
+        "name": _name(view.person),
+        "q": q.replace("\x00", ""),
+        "found": found,
+        "error": error,
+    }
+    return render(request, "person_merge.html", context, login, 400 if error else 200)
 
 
 async def _preview(
