@@ -293,6 +293,7 @@ def test_delete_and_suppress_puts_the_identifiers_on_the_suppression_list(
     _open(page, customer)
     page.get_by_role("link", name="Delete and suppress…").click()
     expect(page.locator("#what-happens")).to_contain_text("go on the suppression list")
+    expect(page.locator("#what-happens")).to_contain_text(f"id {ref}, email {ref}@example.com")
     page.get_by_role("button", name="Delete and suppress").click()
     expect(page).to_have_url(re.compile(r"/people$"))
     expect(page.locator("p.flash")).to_contain_text("Deleted and suppressed")

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from roster.domain.context import Outcome
 from roster.domain.errors import ConflictError, InvalidInput, MergeRefused, UnmergeRefused
 from roster.domain.filters import everyone
-from roster.domain.identifiers import Reference
+from roster.domain.identifiers import IdentifierMode, Reference
 from roster.domain.operations import DeletePerson, Merge, Operation, Suppress
 from roster.domain.people import Person
 from roster.services.hygiene import Hygiene
@@ -204,8 +204,9 @@ async def unmerge(request: Request, cio_id: str, login: Login = LoggedIn) -> Res
 # -- delete, and delete and suppress ---------------------------------------------------------------
 
 
-# What each way of deleting does: its confirmation's sentences, the button, and the operation.
-def _deletion(person: Person, suppress: bool) -> dict[str, Any]:
+def _deletion(person: Person, suppress: bool, emails_identify: bool) -> dict[str, Any]:
+    """What a way of deleting does: its confirmation's sentences and button. A suppression
+    lists the identifiers it suppresses (an email only where emails identify, I9.2)."""
     name = _name(person)
     what = [
         f"{name} (cio_{person.cio_id}) is deleted: their attributes, events, devices, "
@@ -217,7 +218,7 @@ def _deletion(person: Person, suppress: bool) -> dict[str, Any]:
             f"{kind} {value}"
             for kind, value in (
                 ("id", person.id),
-                ("email", person.email),
+                ("email", person.email if emails_identify else None),
                 ("cio_id", person.cio_id),
             )
             if value is not None
@@ -227,7 +228,7 @@ def _deletion(person: Person, suppress: bool) -> dict[str, Any]:
             "is ignored, until they are unsuppressed on the Suppression list page."
         )
     else:
-        what.append("A later call that uses their id or email creates a new person.")
+        what.append("A later identify call with their identifiers may create a new person.")
     return {
         "title": f"{'Delete and suppress' if suppress else 'Delete'} {name}?",
         "action": f"/people/{person.cio_id}/{'suppress' if suppress else 'delete'}",
@@ -241,14 +242,21 @@ def _deletion(person: Person, suppress: bool) -> dict[str, Any]:
 
 @router.get("/people/{cio_id}/delete", name="person_delete")
 async def delete_confirm(request: Request, cio_id: str, login: Login = LoggedIn) -> Response:
-    view = await _view(request, login, cio_id)
-    return render(request, "person_confirm.html", _deletion(view.person, False), login)
+    return await _confirm_deletion(request, cio_id, login, suppress=False)
 
 
 @router.get("/people/{cio_id}/suppress", name="person_suppress")
 async def suppress_confirm(request: Request, cio_id: str, login: Login = LoggedIn) -> Response:
+    return await _confirm_deletion(request, cio_id, login, suppress=True)
+
+
+async def _confirm_deletion(
+    request: Request, cio_id: str, login: Login, suppress: bool
+) -> Response:
     view = await _view(request, login, cio_id)
-    return render(request, "person_confirm.html", _deletion(view.person, True), login)
+    mode = await run_in_threadpool(system_of(request).workspaces.mode, workspace_of(login))
+    context = _deletion(view.person, suppress, mode is IdentifierMode.EMAIL_OR_ID)
+    return render(request, "person_confirm.html", context, login)
 
 
 async def _delete(request: Request, cio_id: str, login: Login, suppress: bool) -> Response:
