@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import orjson
@@ -13,8 +12,7 @@ from roster.api.answers import JsonAnswer
 from roster.api.auth import app_workspace, system_of
 from roster.api.bodies import json_object
 from roster.api.parsing import merge_side
-from roster.api.paths import CURSOR_MAX, query_text, segment
-from roster.domain import cursors
+from roster.api.paths import query_text, segment
 from roster.domain.errors import InvalidInput, NotFound
 from roster.domain.identifiers import IdentifierMode, Reference, typed_reference
 from roster.domain.operations import Merge
@@ -22,6 +20,7 @@ from roster.domain.people import Activity, Person
 from roster.services.hygiene import Hygiene
 from roster.services.ingestion import Message
 from roster.services.lookups import OBJECT_LIMIT, PersonView
+from roster.services.profile import activity_after, activity_cursor
 
 router = doors.router("app", tags=["App API"])
 Workspace = Depends(app_workspace)
@@ -132,28 +131,7 @@ async def many_attributes(
 def _paging(start: str, limit: int) -> tuple[tuple[float, str, int] | None, int]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    return _after(start), limit
-
-
-def _after(start: str) -> tuple[float, str, int] | None:
-    """The keyset position (timestamp, source, pk) a `start` cursor names; anything roster could
-    not have answered as `next` (a key outside 64 bits, a source it has not, …) is a 400."""
-    match cursors.decode(start):
-        case None:
-            return None
-        case [int() | float() as timestamp, "a" | "e" as source, int() as pk] if (
-            not isinstance(timestamp, bool)
-            and math.isfinite(timestamp)
-            and not isinstance(pk, bool)
-            and 0 <= pk <= CURSOR_MAX
-        ):
-            return float(timestamp), source, pk
-        case _:
-            raise cursors.refused()
-
-
-def _next(source: str, activity: Activity) -> str:
-    return cursors.encode([activity.timestamp, source, activity.pk])
+    return activity_after(start), limit
 
 
 def activity_answer(source: str, activity: Activity, identifiers: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +173,7 @@ def activities(
     return JsonAnswer(
         {
             "activities": [activity_answer(s, a, identifiers) for s, a in page],
-            "next": _next(*page[-1]) if len(found) > limit else "",
+            "next": activity_cursor(*page[-1]) if len(found) > limit else "",
         }
     )
 

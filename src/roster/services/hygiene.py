@@ -3,6 +3,7 @@ line: both go through the writer like every other operation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from roster.domain.context import Outcome
@@ -58,14 +59,17 @@ class Hygiene:
 
         return then
 
-    async def unmerge(self, workspace_id: int, ref: Reference, mode: IdentifierMode) -> Unmerged:
-        """Undo the latest merge into the person (I6.4); both people as it leaves them."""
+    async def unmerge(
+        self, workspace_id: int, ref: Reference, mode: IdentifierMode, door: str = "app"
+    ) -> Unmerged:
+        """Undo the latest merge into the person (I6.4); both people as it leaves them.
+        `door`: what the ingestion log, the conflicts and the metrics record it under."""
         op, _, primary = self._prepare(workspace_id, ref, mode)
         found: list[Unmerged] = []
         await self.ingestion.apply(
             workspace_id,
             [Message(op, "unmerge")],
-            "app",
+            door,
             strict=True,
             then=self._both(workspace_id, primary, found),
         )
@@ -91,3 +95,22 @@ class Hygiene:
         )
         assert not isinstance(outcome, Exception) and outcome.cio_id is not None
         return outcome.cio_id
+
+    def merge_each_sync(
+        self,
+        workspace_id: int,
+        primary: Ref,
+        secondaries: Sequence[Ref],
+        then: Then | None = None,
+    ) -> list[Result]:
+        """Merge each secondary into the primary in order, in one writer request, each merge on
+        its own as `merge_sync` makes it (a refused one answers its error with the rules that
+        led there, and the others go on); `then` runs after them in the same transaction."""
+        return self.ingestion.apply_sync(
+            workspace_id,
+            [Message(Merge(primary, secondary), "merge") for secondary in secondaries],
+            "cli",
+            strict=True,
+            isolate=True,
+            then=then,
+        )

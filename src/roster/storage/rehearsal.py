@@ -15,6 +15,7 @@ it sees what the call's earlier requests would have left, as the call's would.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,6 +163,41 @@ class _NotingTransaction(Transaction):
     ) -> None:
         self._rows.log.append(LogRow(door, reason, type_, message_id, identifier_hash))
         super().log(workspace_id, door, reason, type_, message_id, identifier_hash)
+
+
+_EVENT_COUNT = statement("SELECT COUNT(*) FROM events WHERE workspace_id = :ws AND person_pk = :pk")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person as a rehearsed request leaves them: what a merge preview shows of each side and
+    of the result (services/merge_preview.py)."""
+
+    person: Person
+    devices: tuple[str, ...]  # tokens
+    anonymous_ids: tuple[str, ...]
+    relationships: tuple[tuple[str, str], ...]  # (object type id, object id)
+    events: int
+
+
+def read_profile(tx: Transaction, workspace_id: int, cio_id: str) -> Profile | None:
+    """The person with `cio_id` as the transaction sees them, inside a rehearsal before it is
+    rolled back (a reader would see only what was committed); None when there is no such
+    person. Devices, anonymous ids and relationships are sorted, events counted."""
+    store = tx.store(workspace_id)
+    person = store.person_by_cio_id(cio_id)
+    if person is None or person.pk is None:
+        return None
+    row = store.sql.one(_EVENT_COUNT, {"ws": workspace_id, "pk": person.pk})
+    return Profile(
+        person=copy.deepcopy(person),  # the store's own object changes with the request
+        devices=tuple(sorted(d.token for d in store.devices_of(person.pk))),
+        anonymous_ids=tuple(sorted(store.anonymous_ids_of(person.pk))),
+        relationships=tuple(
+            sorted((r.object_type_id, r.object_id) for r in store.relationships_of(person.pk))
+        ),
+        events=int(row[0]) if row is not None else 0,
+    )
 
 
 @dataclass(frozen=True)

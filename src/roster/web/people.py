@@ -83,7 +83,7 @@ def _plain_term(q: str) -> bool:
     return bool(q.strip()) and not (equals and name.strip())
 
 
-def _by_term(lookups: Lookups, workspace_id: int, q: str, narrowing: Filter) -> list[Person]:
+def by_term(lookups: Lookups, workspace_id: int, q: str, narrowing: Filter) -> list[Person]:
     """Whoever a plain search term names, as an id, an email (any letter case, in either
     identifier mode) or a cio_id, each found through its index, and kept when the page's other
     conditions hold: the same people `search_filter`'s `or` finds, without reading the people
@@ -125,7 +125,7 @@ async def people(
                 []
                 if start
                 else await run_in_threadpool(
-                    _by_term, system.lookups, workspace_id, q.strip(), narrowing
+                    by_term, system.lookups, workspace_id, q.strip(), narrowing
                 )
             )
         else:
