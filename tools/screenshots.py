@@ -90,18 +90,26 @@ def prepare(folder: Path) -> tuple[RunningRoster, str]:
     return roster, cio_id
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, login: tuple[str, str]) -> None:
     page.goto("/login")
-    page.get_by_label("Email").fill(LOGIN)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email").fill(login[0])
+    page.get_by_label("Password").fill(login[1])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/people")
 
 
-def take(shots: tuple[Shot, ...], base_url: str, cio_id: str, out: Path, chromium: Path) -> int:
-    """Draws every shot into `out`; how many were written (404s are skipped, saying so)."""
+def take(
+    shots: tuple[Shot, ...],
+    base_url: str,
+    cio_id: str,
+    out: Path,
+    chromium: Path = CHROMIUM,
+    login: tuple[str, str] = (LOGIN, PASSWORD),
+) -> list[str]:
+    """Draws every shot into `out` as `login`: the names of those written (a page that answers
+    404 is skipped, saying so)."""
     out.mkdir(parents=True, exist_ok=True)
-    written = 0
+    written = []
     with sync_playwright() as playwright, Progress(console=console) as progress:
         browser = playwright.chromium.launch(executable_path=str(chromium), headless=True)
         task = progress.add_task("Screenshots", total=len(shots))
@@ -116,7 +124,7 @@ def take(shots: tuple[Shot, ...], base_url: str, cio_id: str, out: Path, chromiu
                         base_url=base_url, viewport={"width": width, "height": height}
                     )
                     if shot.logged_in:
-                        log_in(contexts[key].new_page())
+                        log_in(contexts[key].new_page(), login)
                 page = contexts[key].new_page()
                 answer = page.goto(shot.path.format(cio_id=cio_id))
                 if answer is not None and answer.status == 404:
@@ -125,7 +133,7 @@ def take(shots: tuple[Shot, ...], base_url: str, cio_id: str, out: Path, chromiu
                     )
                 else:
                     page.screenshot(path=out / f"{shot.name}.png", full_page=shot.full_page)
-                    written += 1
+                    written.append(shot.name)
                 page.close()
                 progress.advance(task)
         finally:
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             written = take(SHOTS, roster.base_url, cio_id, args.out, args.chromium)
         finally:
             roster.stop()
-    console.print(f"Wrote {written} of {len(SHOTS)} screenshots into {args.out}.")
+    console.print(f"Wrote {len(written)} of {len(SHOTS)} screenshots into {args.out}.")
     return 0
 
 
