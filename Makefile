@@ -4,12 +4,13 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit examples bench mutate soak fuzz clean help
+.PHONY: run test lint typecheck unit examples bench screenshots mutate soak fuzz clean help
 
 help:
 	@echo "make run    create the venv, install, start roster on SQLite with a demo workspace"
 	@echo "make test   lint, type-check and run every test (SQLite and PostgreSQL)"
 	@echo "make bench  measure ingestion against the baselines (docs/benchmarks.md)"
+	@echo "make screenshots  draw the web UI's main pages into docs/images/ (Chromium, demo data)"
 	@echo "make mutate plant bugs in the identity rules and count what the domain tests catch"
 	@echo "make soak   kill -9 a loaded server 100 times (SQLite and PostgreSQL) and count what was lost"
 	@echo "make fuzz   generated calls to every door for longer than make test (SQLite and PostgreSQL)"
@@ -25,8 +26,8 @@ run: $(STAMP)
 	$(BIN)/roster serve --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples tools
+	$(BIN)/ruff format --check src tests bench examples tools
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -44,6 +45,11 @@ examples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The web UI's pictures in README.md and docs/web.md (tools/screenshots.py): a roster on a
+# temporary SQLite database with the demo's people, drawn by Debian's Chromium (/usr/bin/chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m tools.screenshots
 
 # Mutation testing of src/roster/domain against tests/domain ([tool.mutmut] in pyproject.toml;
 # CONTRIBUTING.md "Mutation testing"). Not part of `test`: it takes minutes, not seconds. Starts

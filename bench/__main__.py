@@ -19,7 +19,8 @@
    identity checks in SQL. Recorded as skipped when PostgreSQL cannot be reached.
 5. The test set-up: `roster serve --ephemeral` spawns and per-test workspaces.
 6. The read side (bench/read_side.py) on 1,000,000 people with 20 attributes (bench/dataset.py):
-   look-ups, filter and duplicate-finder pages, the CSV export, delete by list of 10,000.
+   look-ups, filter and duplicate-finder pages, the People page's searches (logged in, timed by
+   the server's Server-Timing), the CSV export, delete by list of 10,000.
 
 Exits 0 when everything ran, whether or not the targets were met (a missed target is printed in
 bold and written to both files); 1 when something failed to run, answered other than 2xx, or a

@@ -145,6 +145,17 @@ floor below.
   of 10,000 people. Targets: **export ≥ {TARGET_BY_KEY["csv_export_rows_per_s"].bound:,.0f}
   rows/s**, **every page's p95 < 50 ms**. Prefix search of emails has no API yet (the People
   page's search will), so it is not measured.
+- **The People page** (the web UI, [web.md](web.md)) on the same data set and server
+  ([`bench/people_page.py`](../bench/people_page.py)): a login made with `roster users create`
+  logs in through `/login` as a browser does, then `GET /people` is asked with an exact email
+  in the search box and with an id (a different person each time; one match, so one page),
+  with `plan=pro`, and with "Show: email but no id", these two page 1 and page 50 (the cursor
+  to page 50 found by following each page's "Next page" link), each 20 times. **What is
+  measured** is the server's own time, which every answer gives in its `Server-Timing:
+  app;dur=<ms>` header ([operations.md](operations.md), "Logs"): from the request's arrival
+  to the rendered page's headers, without the network; the client's p95 on loopback is shown
+  beside it. Target: **every page's p95 <
+  {TARGET_BY_KEY["people_page_p95_ms"].bound:.0f} ms**.
 - **Ingestion floor**: [`bench/floor.py`](../bench/floor.py), the same writes as the Segment
   batch benchmark ({floor["events"]:,} events, {floor["batch"]} per transaction) done by a bare
   sqlite3 script (WAL, `synchronous=NORMAL`; no HTTP, no rules), run in the same run on the same

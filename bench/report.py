@@ -384,6 +384,7 @@ def read_side_section(results: dict[str, Any]) -> str:
             label = what.replace("_", " ")
             rows.append([f"{name}: {label}", f"{timing['p50_ms']:.1f}", f"{timing['p95_ms']:.1f}",
                          verdict(timing["p95_ms"] < 50.0)])  # fmt: skip
+    rows += people_page_rows(read.get("people_page", {}))
     pages = table(["what", "p50 ms", "p95 ms", "p95 < 50 ms"], "lrrl", rows)
     lines = [f"{read['people']:,} people with {read['attributes']} attributes each, written in "
              f"{read['build_s']:.0f} s; one request at a time."]  # fmt: skip
@@ -404,3 +405,26 @@ def read_side_section(results: dict[str, Any]) -> str:
     else:
         lines.append(f"Delete by list: skipped ({deleted.get('reason', NOT_MEASURED)}).")
     return pages + "\n\n" + "\n".join(f"- {line}" for line in lines)
+
+
+PEOPLE_PAGE_SEARCHES = {
+    "email_term": "an email",
+    "id_term": "an id",
+    "attribute_eq": "`plan=pro`",
+    "email_but_no_id": "Show: email but no id",
+}
+
+
+def people_page_rows(found: dict[str, Any]) -> list[list[str]]:
+    """The People page's searches (bench/people_page.py): the server's own time (its
+    `Server-Timing`), the client's p95 on loopback beside it."""
+    if found.get("skipped"):
+        return [["People page", "skipped", "—", found.get("reason", "")]]
+    rows = []
+    for part, name in PEOPLE_PAGE_SEARCHES.items():
+        for what, timing in found.get(part, {}).items():
+            label = f"People page, server time: {name}, {what.replace('_', ' ')}"
+            rows.append([f"{label} (client p95 {timing['client_p95_ms']:.1f})",
+                         f"{timing['p50_ms']:.1f}", f"{timing['p95_ms']:.1f}",
+                         verdict(timing["p95_ms"] < 50.0)])  # fmt: skip
+    return rows

@@ -4,6 +4,8 @@ personal data in the logs of a real server's run (docs/operations.md, "Logs" and
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,6 +117,23 @@ def test_every_answer_carries_a_request_id_and_a_client_s_own_is_kept(
     assert own.status_code == 404 and own.headers["x-request-id"] == "abc-123"
     assert odd.headers["x-request-id"] != "not a token"
     assert len(odd.headers["x-request-id"]) == 16
+
+
+def test_every_answer_says_how_long_the_server_took_to_answer_in_server_timing(
+    client: TestClient, app_key: dict[str, str]
+):
+    answers = []
+    for path, headers in (("/healthz", {}), ("/v1/customers/nobody/attributes", app_key),
+                          ("/no/such/page", {})):  # fmt: skip
+        started = time.perf_counter()
+        answer = client.get(path, headers=headers)
+        answers.append((answer, (time.perf_counter() - started) * 1000))
+
+    for answer, client_ms in answers:
+        timing = re.fullmatch(r"app;dur=(\d+\.\d{2})", answer.headers["server-timing"])
+        assert timing is not None, answer.headers["server-timing"]
+        assert 0 < float(timing[1]) <= client_ms  # the server's part of what the client waited
+    assert [answer.status_code for answer, _ in answers] == [200, 404, 404]
 
 
 @pytest.fixture

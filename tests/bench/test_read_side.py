@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.dataset import build, is_id_only, is_lead
 from bench.read_side import DELETED, figures, read_side
+from bench.report import read_side_section
 from roster.testing.integrity import count_in_database
 from roster.testing.server import create_workspace
 
@@ -49,3 +50,29 @@ def test_every_part_of_the_read_side_is_measured_against_a_real_server(tmp_path:
     assert found["csv_export_rows_per_s"] > 0
     assert found["search_p95_ms_max"] > 0
     assert found["duplicate_pages_p95_ms_max"] > 0
+    # The People page, logged in, 50 a page: 3,000 leads and 10,000 on plan pro have a page 50.
+    page = measured["people_page"]
+    assert set(page) == {"email_term", "id_term", "attribute_eq", "email_but_no_id"}
+    assert set(page["email_term"]) == set(page["id_term"]) == {"page_1"}
+    assert set(page["attribute_eq"]) == set(page["email_but_no_id"]) == {"page_1", "page_50"}
+    for timings in page.values():
+        for timing in timings.values():
+            # The server's time is part of what the client waited for.
+            assert 0 < timing["p50_ms"] <= timing["p95_ms"] <= timing["client_p95_ms"]
+    assert found["people_page_p95_ms_max"] == max(
+        timing["p95_ms"] for timings in page.values() for timing in timings.values()
+    )
+    section = read_side_section({"read_side": measured})
+    p95 = page["email_but_no_id"]["page_50"]["p95_ms"]
+    assert "| People page, server time: Show: email but no id, page 50 (client p95 " in section
+    assert f" | {p95:.1f} | " in section
+
+
+def test_a_list_shorter_than_50_pages_has_its_last_page_measured_and_named_by_its_number(
+    tmp_path: Path,
+):
+    # 2,000 people: 200 leads (4 People pages) and 20 duplicate pairs (pages of 5: 4).
+    measured = read_side(tmp_path, people=2_000, samples=2, page_size=5)
+
+    assert set(measured["duplicates"]) == {"page_1", "page_4"}
+    assert set(measured["people_page"]["email_but_no_id"]) == {"page_1", "page_4"}

@@ -105,6 +105,7 @@ def test_the_results_of_a_run_carry_full_over_normal_and_judge_the_floor_by_the_
         "csv_export_rows_per_s",
         "csv_export_peak_rss_mb",
         "search_p95_ms",
+        "people_page_p95_ms",
         "duplicate_pages_p95_ms",
     ]
 

@@ -1,6 +1,7 @@
 """Every HTTP request gets a request id (in its logs and in its answer's `X-Request-Id`), is
-counted by door and status and timed by door for `/metrics`, and, at the debug log level, leaves
-one log line naming its route, never its path (a path can hold an id or an email)
+counted by door and status and timed by door for `/metrics`, says in its answer's
+`Server-Timing` how long the server took to its answer's headers, and, at the debug log level,
+leaves one log line naming its route, never its path (a path can hold an id or an email)
 (docs/operations.md, "Logs" and "Metrics")."""
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class RequestTelemetry:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                took = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
+                headers = [*message.get("headers", ()), header, (b"server-timing", took)]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
