@@ -6,11 +6,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from roster.web import people, sessions, workspace, workspace_lists
+from roster.web import duplicates, people, sessions, workspace, workspace_lists
 from roster.web.frame import HERE
 
 # Every page router, in the order they are matched.
-ROUTERS = (sessions.router, people.router, workspace.router, workspace_lists.router)
+ROUTERS = (
+    sessions.router,
+    people.router,
+    duplicates.router,
+    workspace.router,
+    workspace_lists.router,
+)
 
 
 def install(app: FastAPI) -> None:
