@@ -277,3 +277,5 @@ def test_a_group_read_again_is_the_same_group_only_while_it_holds_the_same_peopl
     assert finder.again(workspace_id, shown[:2], 2, None) is not None  # as a pair of two
     assert finder.again(workspace_id, shown, 3, None) is None
     assert finder.again(workspace_id, [shown[0], shown[0]], 2, None) is None
+    _apply(system, workspace_id, delete(ID_ONLY, "ada-0"))
+    assert finder.again(workspace_id, shown[:2], 2, None) is None  # one deleted

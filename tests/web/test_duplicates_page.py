@@ -133,6 +133,11 @@ def test_a_group_and_its_preview_are_shown_and_merged_into_the_oldest_after_aski
     assert [_customer(ui, ws, cio_id).status_code for cio_id in others] == [404, 404]
     assert [g["email"] for g in _groups(ui, ws)] == [f"bob-{tag}@example.com"]
 
+    # Each merge is undone on its own, the latest first.
+    undone = _app(ui, ws, "POST", f"/v1/customers/{oldest}/unmerge", params={"id_type": "cio_id"})
+    assert undone.status_code == 200, undone.text
+    assert [_customer(ui, ws, cio_id).status_code for cio_id in others] == [404, 200]
+
 
 def test_a_group_that_changed_since_it_was_shown_merges_nothing_and_says_so(
     page: Page, ui: Ui
