@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from roster.web.duplicates import PAGE
 from tests.server import create_workspace
 from tests.web.conftest import PASSWORD, Ui, accessible, make_login
 
@@ -170,6 +171,25 @@ def test_a_group_that_changed_since_it_was_shown_merges_nothing_and_says_so(
     expect(page.locator("section.group", has_text=f"ada-{tag}@example.com")).to_contain_text(
         "2 people"
     )
+
+
+def test_groups_are_paged_by_the_finders_cursor_without_repeats(page: Page, ui: Ui) -> None:
+    ws, tag = _workspace(ui), _tag()
+    emails = [f"p{n:02}-{tag}@example.com" for n in range(PAGE + 1)]
+    for email in emails:
+        _identify(ui, ws, f"one-{email}", email=email)
+        _identify(ui, ws, f"two-{email}", email=email.upper())
+    _log_in(page, ui, ws)
+
+    headings = page.locator("section.group h2")
+    first = [text.split()[0] for text in headings.all_inner_texts()]
+    assert len(first) == PAGE
+    next_page = page.get_by_role("link", name="Next page")
+    assert "start=" in (next_page.get_attribute("href") or "")
+    next_page.click()
+    expect(page.get_by_role("link", name="First page")).to_be_visible()
+    second = [text.split()[0] for text in headings.all_inner_texts()]
+    assert first + second == emails
 
 
 def test_a_stale_form_merges_nothing_and_says_so(page: Page, ui: Ui) -> None:
