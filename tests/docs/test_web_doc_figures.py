@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from roster.services import logins, workspaces
-from roster.web import workspace_lists
+from roster.web import duplicates, workspace_lists
 
 # Whitespace folded, so that a figure may sit across a line break.
 WEB = " ".join((Path(__file__).parents[2] / "docs" / "web.md").read_text().split())
@@ -25,3 +25,9 @@ def test_the_workspace_pages_figures_docs_web_md_states_are_the_codes() -> None:
     assert f"good for {workspaces.SHOWN_ONCE_SECONDS} seconds" in WEB
     assert f"may still accept the old key for up to {workspaces._CACHE_SECONDS:.0f} seconds" in WEB
     assert f"The three lists show {workspace_lists.PAGE} entries a page" in WEB
+
+
+def test_the_duplicates_pages_figures_docs_web_md_states_are_the_codes() -> None:
+    assert f"counted up to {duplicates.COUNTED:,}" in WEB
+    assert f"shows {duplicates.PAGE} groups a page" in WEB
+    assert f"previews the merge of its first {duplicates.PREVIEWED} others" in WEB

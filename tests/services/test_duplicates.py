@@ -248,3 +248,34 @@ def test_a_merge_the_rules_refuse_is_counted_with_its_reason_and_the_rest_go_on(
     assert (again.groups, again.people) == (1, 1)
     ((cio_id, why),) = again.refused
     assert cio_id == group.people[1].cio_id and why
+
+
+def test_a_group_read_again_is_the_same_group_only_while_it_holds_the_same_people(system):
+    workspace_id = _workspace(system)
+    _apply(
+        system,
+        workspace_id,
+        *(
+            identify(ID_ONLY, f"ada-{n}", email=ADA.email.upper() if n else ADA.email)
+            for n in range(3)
+        ),
+    )
+    finder = system.duplicates
+    ((group,), _) = finder.page(workspace_id, "", 10)
+    shown = [m.cio_id for m in group.people]
+
+    again = finder.again(workspace_id, shown, 3, group.email)
+    assert again is not None
+    assert ([m.cio_id for m in again.people], again.reason) == (shown, "email_case")
+    assert finder.again(workspace_id, shown[:2], 3, group.email) is not None  # a page lists some
+    assert finder.again(workspace_id, shown, 2, group.email) is None  # someone joined since
+    assert finder.again(workspace_id, shown[::-1], 3, group.email) is None  # not the oldest first
+
+    hygiene = Hygiene(system.ingestion, system.lookups, system.database)
+    hygiene.merge_sync(workspace_id, Reference("cio_id", shown[1]), Reference("cio_id", shown[2]))
+    assert finder.again(workspace_id, shown, 3, group.email) is None  # one merged away
+    assert finder.again(workspace_id, shown[:2], 2, None) is not None  # as a pair of two
+    assert finder.again(workspace_id, shown, 3, None) is None
+    assert finder.again(workspace_id, [shown[0], shown[0]], 2, None) is None
+    _apply(system, workspace_id, delete(ID_ONLY, "ada-0"))
+    assert finder.again(workspace_id, shown[:2], 2, None) is None  # one deleted

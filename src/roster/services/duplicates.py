@@ -11,7 +11,7 @@ answers in about the same time however sparse the duplicates are (docs/decisions
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,6 +198,26 @@ class Duplicates:
                 return
 
     # -- merging ---------------------------------------------------------------------------------
+
+    def again(
+        self, workspace_id: int, cio_ids: Sequence[str], size: int, email: str | None = None
+    ) -> Group | None:
+        """The group that was shown with the people `cio_ids` (oldest first, the first SHOWN of
+        `size`; an email group's shared case-folded `email`) as it is now, while it holds
+        exactly those people still; None when it changed since (someone merged away, deleted,
+        or no longer sharing the email), so that nothing is merged on a stale view."""
+        if not cio_ids or len(cio_ids) > SHOWN or len(set(cio_ids)) != len(cio_ids):
+            return None
+        if email is None:
+            found = self._groups.with_cio_ids(workspace_id, cio_ids)
+            if size != len(cio_ids) or [m.cio_id for m in found] != list(cio_ids):
+                return None
+            return Group(CONFLICT_PAIR, size, tuple(found))
+        members = self._groups.oldest_members(workspace_id, email, size + 1)
+        if len(members) != size or [m.cio_id for m in members[: len(cio_ids)]] != list(cio_ids):
+            return None
+        shown = tuple(members[:SHOWN])
+        return Group(_email_reason(tuple(members)), size, shown, email=email)
 
     def everyone(self, workspace_id: int, group: Group) -> Iterator[Member]:
         """All the group's people oldest first: an email group may list only its SHOWN oldest."""

@@ -167,6 +167,27 @@ class DuplicateGroups:
             for row in rows.execute(query):
                 yield _member(row)
 
+    def oldest_members(self, workspace_id: int, email_folded: str, limit: int) -> list[Member]:
+        """The `limit` oldest people whose email folds to `email_folded`, oldest first."""
+        query = (
+            sa.select(*_MEMBER)
+            .where(people.c.workspace_id == workspace_id, people.c.email_folded == email_folded)
+            .order_by(*_OLDEST_FIRST)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [_member(row) for row in connection.execute(query)]
+
+    def with_cio_ids(self, workspace_id: int, cio_ids: Sequence[str]) -> list[Member]:
+        """The live people among `cio_ids`, oldest first."""
+        query = (
+            sa.select(*_MEMBER)
+            .where(people.c.workspace_id == workspace_id, people.c.cio_id.in_(list(cio_ids)))
+            .order_by(*_OLDEST_FIRST)
+        )
+        with self._engine.connect() as connection:
+            return [_member(row) for row in connection.execute(query)]
+
     def email_of(self, workspace_id: int, pk: int) -> str | None:
         """The case-folded email of the person with row number `pk`, if they are alive."""
         with self._engine.connect() as connection:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from roster.web import people, person, person_actions, sessions, workspace, workspace_lists
+from roster.web import (
+    duplicates,
+    people,
+    person,
+    person_actions,
+    sessions,
+    workspace,
+    workspace_lists,
+)
 from roster.web.frame import HERE
 
 # Every page router, in the order they are matched.
@@ -15,6 +23,7 @@ ROUTERS = (
     people.router,
     person.router,
     person_actions.router,
+    duplicates.router,
     workspace.router,
     workspace_lists.router,
 )
