@@ -85,9 +85,34 @@ def prepare(folder: Path) -> tuple[RunningRoster, str]:
     httpx.post(
         f"{roster.base_url}/v1/batch", json={"batch": DROPPED}, headers=auth, timeout=30
     ).raise_for_status()
+    _duplicate_pair(roster)
     with roster.app_api() as app:
         cio_id = str(app.must("user-1")["identifiers"]["cio_id"])
     return roster, cio_id
+
+
+def _duplicate_pair(roster: RunningRoster) -> None:
+    """A pair for the Duplicates page: a person known by id, a lead known by the same human's
+    email, and a call that carries both, which the identity rules refuse to merge on their own
+    with auto-merge off (docs/identity.md I5.2): the duplicate finder's conflict pair."""
+
+    def auto_merge(on: bool) -> None:
+        httpx.patch(
+            f"{roster.base_url}/api/workspace/settings",
+            json={"auto_merge": on},
+            headers={"Authorization": f"Bearer {roster.app_api_key}"},
+            timeout=30,
+        ).raise_for_status()
+
+    auto_merge(False)
+    with roster.track_http() as track:
+        for ref, body in (
+            ("mae-1", {"plan": "pro", "first_name": "Mae"}),
+            ("mae.jemison@example.org", {"source": "newsletter"}),
+            ("mae-1", {"email": "mae.jemison@example.org"}),
+        ):
+            track.put(f"/api/v1/customers/{ref}", json=body).raise_for_status()
+    auto_merge(True)  # the demo's setting, as the settings page shows it
 
 
 def log_in(page: Page, login: tuple[str, str]) -> None:
