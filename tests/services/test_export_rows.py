@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import tracemalloc
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -55,6 +56,67 @@ def test_a_string_that_cannot_read_as_json_is_written_as_it_is():
         assert _rows({"v": text})[1][-1] == orjson.dumps(text).decode() == encode_cell(text)
 
 
+# Text made of what CSV quoting is about, and a little else.
+CSVISH = st.text(alphabet=',"\r\n =+-@\t;x\u00e9\u2028\x00', max_size=8)
+CELL_TEXT = CSVISH | JSONISH | st.text(max_size=12)
+COLUMNS = ["a", "b,c", 'q"', "z"]
+ROWS = st.lists(
+    st.tuples(
+        CELL_TEXT,
+        st.none() | CELL_TEXT,
+        st.none() | CELL_TEXT,
+        st.integers(min_value=0, max_value=2**62),
+        st.dictionaries(st.sampled_from([*COLUMNS, "created_at", "unsubscribed", "other"]), VALUES),
+    ),
+    max_size=12,
+)
+
+
+def _csv_module(columns: list[str], rows: list[tuple[Any, ...]]) -> bytes:
+    """The file as Python's csv module writes it, each cell encode_cell's."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow((*FIXED_COLUMNS, *columns))
+    for cio_id, id_, email, created_in_roster_at, attributes_json in rows:
+        attributes = orjson.loads(attributes_json)
+        writer.writerow(
+            (
+                cio_id,
+                id_,
+                email,
+                encode_cell(attributes.get("created_at")),
+                created_in_roster_at,
+                encode_cell(attributes.get("unsubscribed")),
+                *[encode_cell(attributes.get(name)) for name in columns],
+            )
+        )
+    return buffer.getvalue().encode()
+
+
+@given(rows=ROWS, cuts=st.lists(st.integers(min_value=0, max_value=12), max_size=4))
+def test_the_file_is_byte_for_byte_what_the_csv_module_writes(rows, cuts):
+    raw = [(*row[:4], orjson.dumps(row[4]).decode()) for row in rows]
+    # Batches of any sizes: some need no quoting at all, some mix rows that do and rows that do
+    # not, some are empty.
+    bounds = [0, *sorted(min(cut, len(raw)) for cut in cuts), len(raw)]
+    batches = [raw[start:stop] for start, stop in pairwise(bounds)]
+    pieces = list(csv_pieces(COLUMNS, iter(batches)))
+    assert b"".join(data for _, data in pieces) == _csv_module(COLUMNS, raw)
+    assert sum(count for count, _ in pieces) == len(raw)
+
+
+def test_a_batch_with_one_cell_to_quote_quotes_that_cell_only():
+    clean = ("c1", "i1", "e1", 5, orjson.dumps({"a": "plain"}).decode())
+    comma = ("c2", "i2", "e2", 6, orjson.dumps({"a": "x,y"}).decode())
+    data = b"".join(data for _, data in csv_pieces(["a"], iter([[clean, comma, clean]])))
+    assert data.split(b"\r\n")[1:] == [
+        b"c1,i1,e1,,5,,plain",
+        b'c2,i2,e2,,6,,"x,y"',
+        b"c1,i1,e1,,5,,plain",
+        b"",
+    ]
+
+
 PEOPLE = 1500
 PADDING = 900  # characters of each of two attributes of each person
 BATCH = 10
@@ -91,3 +153,50 @@ def test_an_export_streams_people_in_batches_and_never_holds_them_all(system: Sy
     # Everyone at once would hold more than the file's size (their rows, then the file); a
     # batch holds a hundred-and-fiftieth of them, and the reading machinery its own little.
     assert peak < size / 4, (peak, size)
+
+
+ODD_VALUES: list[Any] = [
+    "plain",
+    "x,y",
+    'say "hi"',
+    "two\r\nlines",
+    "line\nfeed",
+    "=1+2",
+    "-3",
+    "@home",
+    "12",
+    "Zoë 🙂",
+    "",
+    0.5,
+    -7,
+    True,
+    None,
+    {"a": ["b,c", {"d": '"'}]},
+    [1, "x\ny"],
+]
+
+
+def test_an_export_read_from_the_database_is_what_the_csv_module_writes(system: System):
+    workspace_id = int(system.workspaces.create("export-bytes")["workspace_id"])
+    messages = []
+    for n, value in enumerate(ODD_VALUES):
+        reference = ("plain-", "comma,", 'quote"', "line\n")[n % 4] + str(n)
+        attributes = {"v": value, "w": "same", "created_at": value}
+        if n % 3 == 0:
+            attributes["email"] = f"p{n}@example.com"
+        messages.append(Message(identify(IdentifierMode.EMAIL_OR_ID, reference, **attributes)))
+    results = system.ingestion.apply_sync(workspace_id, messages, "track_v1")
+    assert not any(isinstance(result, Exception) for result in results)
+    reads = ExportReads(system.database)
+    # Three people a batch: some batches need no quoting, others mix people who do and do not.
+    exports = Exports(reads, system.writer, link_key("k"), float, 3)
+    plan = Plan()
+    columns = exports.columns(workspace_id, plan)
+    assert columns == ["v", "w"]
+
+    data = b"".join(exports.file(workspace_id, plan, columns))
+
+    rows = [row for batch in reads.people(workspace_id, None, 100) for row in batch]
+    assert len(rows) == len(ODD_VALUES)
+    assert data == _csv_module(columns, rows)
+    assert data.count(b'"') > 10 and b"plain-0,p0@example.com" in data

@@ -46,6 +46,7 @@ _LINK_PURPOSE = b"roster export download links v1"
 # test_export_rows.py checks that the cells are encode_cell's, whatever the values).
 _JSON_STARTS = frozenset('{["-0123456789tfn \t\n\r')
 _WORDS = ("true", "false", "null")
+_NEEDS_QUOTES = re.compile('["\r\n]')
 _NUMBER = re.compile(r"[ \t\n\r]*-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[ \t\n\r]*")
 
 
@@ -141,41 +142,94 @@ def _cell(value: Any) -> str:
     return encode_cell(value)
 
 
+def _fields(columns: Sequence[str], row: PersonRow) -> tuple[str, ...]:
+    """One person's cells, in the file's column order."""
+    cio_id, id_, email, created_in_roster_at, attributes_json = row
+    get = orjson.loads(attributes_json).get
+    return (
+        cio_id,
+        id_ or "",
+        email or "",
+        _cell(get("created_at")),
+        str(created_in_roster_at),
+        _cell(get("unsubscribed")),
+        *[_cell(value) for value in map(get, columns)],
+    )
+
+
+def _quoted_lines(columns: Sequence[str], batch: Sequence[PersonRow]) -> str:
+    """A batch's lines where some cell needs quoting: each person's line joined plainly when
+    none of its cells does, and written by the csv module when one does."""
+    buffer = io.StringIO()
+    writerow = csv.writer(buffer).writerow
+    width = len(FIXED_COLUMNS) + len(columns)
+    for row in batch:
+        fields = _fields(columns, row)
+        line = ",".join(fields)
+        if line.count(",") == width - 1 and not _NEEDS_QUOTES.search(line):
+            buffer.write(line)
+            buffer.write("\r\n")
+        else:
+            writerow(fields)
+    return buffer.getvalue()
+
+
 def csv_pieces(
     columns: Sequence[str], batches: Iterator[Sequence[PersonRow]]
 ) -> Iterator[tuple[int, bytes]]:
     """The file: its header, then one piece per batch of people (how many, and the UTF-8
-    bytes). RFC 4180 quoting and CRLF line ends, as Python's csv module writes them."""
+    bytes). RFC 4180 quoting and CRLF line ends, byte for byte as Python's csv module writes
+    them (tests/services/test_export_rows.py compares the two).
+
+    A cell needs quoting only when it holds a comma, a double quote, CR or LF. A batch's lines
+    are joined plainly, and the batch as a whole is checked: with no double quote, one CR and
+    one LF per line and exactly the commas that separate cells, no cell held any of them.
+    Otherwise the batch is written again line by line (_quoted_lines)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow((*FIXED_COLUMNS, *columns))
+    csv.writer(buffer).writerow((*FIXED_COLUMNS, *columns))
     yield 0, buffer.getvalue().encode()
+    separators = len(FIXED_COLUMNS) + len(columns) - 1
     # The loop runs once per person: locals only, and most cells (strings that cannot read as
     # JSON) are taken as they are without a call.
     loads = orjson.loads
     cell = _cell
     starts = _JSON_STARTS
-    writerow = writer.writerow
+    join = ",".join
     for batch in batches:
-        buffer.seek(0)
-        buffer.truncate()
-        for cio_id, id_, email, created_in_roster_at, attributes_json in batch:
-            get = loads(attributes_json).get
-            writerow(
-                (
-                    cio_id,
-                    id_,
-                    email,
-                    cell(get("created_at")),
-                    created_in_roster_at,
-                    cell(get("unsubscribed")),
-                    *[
-                        value if value.__class__ is str and value[:1] not in starts else cell(value)
-                        for value in map(get, columns)
-                    ],
+        text = "\r\n".join(
+            [
+                join(
+                    (
+                        cio_id,
+                        id_ or "",
+                        email or "",
+                        cell(get("created_at")),
+                        str(created_in_roster_at),
+                        cell(get("unsubscribed")),
+                        *[
+                            value
+                            if value.__class__ is str and value[:1] not in starts
+                            else cell(value)
+                            for value in map(get, columns)
+                        ],
+                    )
                 )
-            )
-        yield len(batch), buffer.getvalue().encode()
+                for cio_id, id_, email, created_in_roster_at, attributes_json in batch
+                for get in (loads(attributes_json).get,)
+            ]
+        )
+        lines = len(batch)
+        if not lines:
+            continue
+        text += "\r\n"
+        if (
+            '"' in text
+            or text.count("\n") != lines
+            or text.count("\r") != lines
+            or text.count(",") != separators * lines
+        ):
+            text = _quoted_lines(columns, batch)
+        yield lines, text.encode()
 
 
 class Exports:

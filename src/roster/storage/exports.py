@@ -154,7 +154,14 @@ class ExportReads:
             .order_by(people.c.pk)
         )
         with self._engine.connect() as connection:
+            if self._sqlite:
+                # SQLite's cursor steps through the table as it is read: its rows are plain
+                # tuples, handed on as they come with no object made per person. (Asking
+                # SQLAlchemy to stream would have it read a row ahead of the cursor.)
+                cursor = connection.execute(query).cursor
+                while rows := cursor.fetchmany(batch):
+                    yield rows
+                return
+            # PostgreSQL's rows come through a server-side cursor, a batch at a time.
             streamed = connection.execution_options(stream_results=True, yield_per=batch)
-            result = streamed.execute(query)
-            # Rows are tuples already: handed on as they come, no object made per person.
-            yield from result.partitions()
+            yield from streamed.execute(query).partitions()
