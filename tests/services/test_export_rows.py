@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import signal
+import subprocess
 import tracemalloc
 from itertools import pairwise
 from typing import Any
 
 import orjson
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roster.domain.csv_cells import decode_cell, encode_cell
 from roster.domain.identifiers import IdentifierMode
+from roster.services.export_lines import Helper, HelperFailed, lines
 from roster.services.exports import FIXED_COLUMNS, Exports, Plan, csv_pieces, link_key
 from roster.services.ingestion import Message
 from roster.services.system import System
@@ -93,16 +98,81 @@ def _csv_module(columns: list[str], rows: list[tuple[Any, ...]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-@given(rows=ROWS, cuts=st.lists(st.integers(min_value=0, max_value=12), max_size=4))
-def test_the_file_is_byte_for_byte_what_the_csv_module_writes(rows, cuts):
+def _batches(rows: list[tuple[Any, ...]], cuts: list[int]) -> list[list[tuple[Any, ...]]]:
     raw = [(*row[:4], orjson.dumps(row[4]).decode()) for row in rows]
-    # Batches of any sizes: some need no quoting at all, some mix rows that do and rows that do
-    # not, some are empty.
     bounds = [0, *sorted(min(cut, len(raw)) for cut in cuts), len(raw)]
-    batches = [raw[start:stop] for start, stop in pairwise(bounds)]
+    return [raw[start:stop] for start, stop in pairwise(bounds)]
+
+
+# Batches of any sizes: some need no quoting at all, some mix rows that do and rows that do not,
+# some are empty.
+BATCHES = st.builds(_batches, ROWS, st.lists(st.integers(min_value=0, max_value=12), max_size=4))
+
+
+@given(batches=BATCHES)
+def test_the_file_is_byte_for_byte_what_the_csv_module_writes(batches):
     pieces = list(csv_pieces(COLUMNS, iter(batches)))
-    assert b"".join(data for _, data in pieces) == _csv_module(COLUMNS, raw)
-    assert sum(count for count, _ in pieces) == len(raw)
+    rows = [row for batch in batches for row in batch]
+    assert b"".join(data for _, data in pieces) == _csv_module(COLUMNS, rows)
+    assert [count for count, _ in pieces] == [0, *map(len, batches)]
+
+
+@settings(max_examples=20, deadline=None)  # a helper process each
+@given(batches=BATCHES)
+def test_the_file_shared_with_a_helper_process_is_the_same_bytes(batches):
+    pieces = list(csv_pieces(COLUMNS, iter(batches), share_after=0))
+    rows = [row for batch in batches for row in batch]
+    assert b"".join(data for _, data in pieces) == _csv_module(COLUMNS, rows)
+    assert [count for count, _ in pieces] == [0, *map(len, batches)]
+
+
+def test_the_helper_writes_the_lines_of_the_batches_handed_to_it_in_order():
+    batches = [
+        [("c", str(n), None, n, orjson.dumps({"a": value, "z": n}).decode())]
+        for n, value in enumerate(ODD_VALUES)
+    ]
+    helper = Helper(COLUMNS)
+    try:
+        taken = []
+        for batch in batches:
+            helper.hand(batch)
+            if helper.in_flight == 3:
+                taken.append(helper.take())
+        while helper.in_flight:
+            taken.append(helper.take())
+    finally:
+        helper.close()
+    assert taken == [lines(COLUMNS, batch).encode() for batch in batches]
+    assert helper.returncode() == 0
+
+
+def test_a_helper_that_dies_is_an_error_naming_it_and_a_closed_file_ends_the_helper():
+    helper = Helper(COLUMNS)
+    try:
+        helper.hand([("c", "i", "e", 1, "{}")])
+        assert helper.take() == b"c,i,e,,1,,,,,\r\n"
+        os.kill(helper.pid, signal.SIGKILL)
+        with pytest.raises(HelperFailed, match="helper process failed"):
+            helper.hand([("c", "i", "e", 1, "{}")] * 50_000)
+            helper.take()
+    finally:
+        helper.close()
+    assert helper.returncode() == -signal.SIGKILL
+
+    batch = [("c", "i", "e", 1, orjson.dumps({"a": "x" * 1000}).decode())] * 500
+    pieces = csv_pieces(COLUMNS, iter([batch] * 20), share_after=0)
+    next(pieces)
+    next(pieces)
+    pieces.close()  # a download given up half-way: its helper ends with it
+    assert not [line for line in _children() if "roster.services.export_lines" in line]
+
+
+def _children() -> list[str]:
+    """This process's children's command lines."""
+    listed = subprocess.run(
+        ["ps", "-o", "args=", "--ppid", str(os.getpid())], capture_output=True, text=True
+    )
+    return listed.stdout.splitlines()
 
 
 def test_a_batch_with_one_cell_to_quote_quotes_that_cell_only():
@@ -189,14 +259,17 @@ def test_an_export_read_from_the_database_is_what_the_csv_module_writes(system: 
     assert not any(isinstance(result, Exception) for result in results)
     reads = ExportReads(system.database)
     # Three people a batch: some batches need no quoting, others mix people who do and do not.
-    exports = Exports(reads, system.writer, link_key("k"), float, 3)
     plan = Plan()
-    columns = exports.columns(workspace_id, plan)
-    assert columns == ["v", "w"]
-
-    data = b"".join(exports.file(workspace_id, plan, columns))
-
     rows = [row for batch in reads.people(workspace_id, None, 100) for row in batch]
     assert len(rows) == len(ODD_VALUES)
-    assert data == _csv_module(columns, rows)
-    assert data.count(b'"') > 10 and b"plain-0,p0@example.com" in data
+    # The file written in this process alone, and shared with a helper process from the
+    # second batch on.
+    for share_after in (None, 1):
+        exports = Exports(reads, system.writer, link_key("k"), float, 3, share_after)
+        columns = exports.columns(workspace_id, plan)
+        assert columns == ["v", "w"]
+
+        data = b"".join(exports.file(workspace_id, plan, columns))
+
+        assert data == _csv_module(columns, rows)
+        assert data.count(b'"') > 10 and b"plain-0,p0@example.com" in data

@@ -9,6 +9,7 @@ database (SQLite's json_each, PostgreSQL's jsonb_object_keys), not by loading pe
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +117,26 @@ class ExportReads:
         return counted
 
     def attribute_names(self, workspace_id: int, chosen: Filter | None) -> list[str]:
-        """Every attribute name the people hold, sorted, without loading a person."""
+        """Every attribute name the people hold, sorted, without loading a person. The rows are
+        split in two halves by row number, each read by its own connection in its own thread:
+        the database does the work (SQLite's json_each outside the GIL), on two cores."""
+        bounds = sa.select(sa.func.min(people.c.pk), sa.func.max(people.c.pk))
+        with self._engine.connect() as connection:
+            row = connection.execute(bounds).one()
+        low: int | None = row[0]
+        high: int | None = row[1]
+        if low is None or high is None:
+            return []
+        middle = (low + high) // 2
+        halves = [people.c.pk <= middle, people.c.pk > middle]
+        with ThreadPoolExecutor(max_workers=len(halves)) as pool:
+            found = pool.map(lambda half: self._names(workspace_id, chosen, half), halves)
+            names: set[str] = set().union(*found)
+        return sorted(names)
+
+    def _names(
+        self, workspace_id: int, chosen: Filter | None, part: sa.ColumnElement[bool]
+    ) -> set[str]:
         query: sa.Select[Any]
         if self._sqlite:
             keys = sa.func.json_each(people.c.attributes).table_valued("key")
@@ -124,15 +144,14 @@ class ExportReads:
                 sa.select(keys.c.key)
                 .select_from(people)
                 .join(keys, sa.true())
-                .where(_where(workspace_id, chosen, scan=True))
+                .where(_where(workspace_id, chosen, scan=True), part)
                 .distinct()
             )
         else:
             key = sa.func.jsonb_object_keys(people.c.attributes, type_=sa.Text)
-            query = sa.select(key).where(_where(workspace_id, chosen)).distinct()
+            query = sa.select(key).where(_where(workspace_id, chosen), part).distinct()
         with self._engine.connect() as connection:
-            names = [str(name) for (name,) in connection.execute(query)]
-        return sorted(names)
+            return {str(name) for (name,) in connection.execute(query)}
 
     def people(
         self, workspace_id: int, chosen: Filter | None, batch: int
