@@ -19,8 +19,17 @@ from hypothesis import strategies as st
 
 from roster.domain.csv_cells import decode_cell, encode_cell
 from roster.domain.identifiers import IdentifierMode
-from roster.services.export_lines import Helper, HelperFailed, lines
-from roster.services.exports import FIXED_COLUMNS, Exports, Plan, csv_pieces, link_key
+from roster.services.export_lines import IN_FLIGHT, Helper, HelperFailed, lines
+from roster.services.exports import (
+    FIXED_COLUMNS,
+    PIECES_WAITING,
+    READ_BATCH,
+    SHARE_AFTER,
+    Exports,
+    Plan,
+    csv_pieces,
+    link_key,
+)
 from roster.services.ingestion import Message
 from roster.services.system import System
 from roster.storage.exports import ExportReads
@@ -164,15 +173,29 @@ def test_a_helper_that_dies_is_an_error_naming_it_and_a_closed_file_ends_the_hel
     next(pieces)
     next(pieces)
     pieces.close()  # a download given up half-way: its helper ends with it
-    assert not [line for line in _children() if "roster.services.export_lines" in line]
+    assert not _helpers()
 
 
-def _children() -> list[str]:
-    """This process's children's command lines."""
+def test_a_helper_that_dies_ends_the_file_with_an_error():
+    batch = [("c", "i", "e", 1, orjson.dumps({"a": "x" * 1000}).decode())] * 500
+    pieces = csv_pieces(COLUMNS, iter([batch] * 20), share_after=1)
+    with pytest.raises(HelperFailed, match="exit code -9"):
+        for _ in pieces:
+            for pid in _helpers():
+                os.kill(pid, signal.SIGKILL)
+    assert not _helpers()
+
+
+def _helpers() -> list[int]:
+    """The helper processes this process has running."""
     listed = subprocess.run(
-        ["ps", "-o", "args=", "--ppid", str(os.getpid())], capture_output=True, text=True
+        ["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True
     )
-    return listed.stdout.splitlines()
+    return [
+        int(line.split()[0])
+        for line in listed.stdout.splitlines()
+        if "-m roster.services.export_lines" in line
+    ]
 
 
 def test_a_batch_with_one_cell_to_quote_quotes_that_cell_only():
@@ -273,3 +296,23 @@ def test_an_export_read_from_the_database_is_what_the_csv_module_writes(system: 
 
         assert data == _csv_module(columns, rows)
         assert data.count(b'"') > 10 and b"plain-0,p0@example.com" in data
+
+
+def test_an_export_starts_its_helper_past_its_fourth_batch_and_ends_it_with_the_file(
+    system: System,
+):
+    # docs/api.md §4 and docs/decisions.md: past 8,000 people, 4 batches out at the helper.
+    assert SHARE_AFTER * READ_BATCH == 8000 and IN_FLIGHT == PIECES_WAITING == 4
+    workspace_id = int(system.workspaces.create("export-helper")["workspace_id"])
+    messages = [Message(identify(IdentifierMode.EMAIL_OR_ID, f"h{n}", n=n)) for n in range(12)]
+    results = system.ingestion.apply_sync(workspace_id, messages, "track_v1")
+    assert not any(isinstance(result, Exception) for result in results)
+    exports = Exports(ExportReads(system.database), system.writer, link_key("k"), float, 2)
+
+    running = []
+    for _ in exports.pieces(workspace_id, Plan()):
+        running.append(len(_helpers()))
+
+    # The header, four batches written here, then two through the helper; none left after.
+    assert running == [0, 0, 0, 0, 0, 1, 1]
+    assert not _helpers()

@@ -283,7 +283,10 @@ class Helper:
         return self._process.poll()
 
     def _failed(self, what: str) -> HelperFailed:
-        code = self._process.poll()
+        try:  # a broken pipe comes a moment before the helper's end can be seen
+            code: int | None = self._process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            code = None
         ended = "" if code is None else f" (exit code {code})"
         return HelperFailed(f"the export's helper process failed{ended}: {what}")
 
