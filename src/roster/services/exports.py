@@ -40,7 +40,7 @@ READ_BATCH = 2000
 # fewer people never starts one.
 SHARE_AFTER = 4
 # Pieces of the file kept while the helper's batch before them is not back yet.
-PIECES_WAITING = 4
+PIECES_WAITING = 6
 _LINK_PURPOSE = b"roster export download links v1"
 
 
