@@ -308,5 +308,14 @@ class Helper:
             self._process.wait()
 
 
+def main() -> None:
+    try:
+        serve(sys.stdin.buffer, sys.stdout.buffer)
+    except BrokenPipeError:
+        # The server stopped reading: the download was given up. Nothing is left to say, and
+        # nothing to flush into the closed pipe on the way out.
+        os._exit(0)
+
+
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    main()
