@@ -15,7 +15,8 @@ import hashlib
 import hmac
 import logging
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -279,7 +280,7 @@ class Exports:
 
     def pieces(
         self, workspace_id: int, plan: Plan, columns: Sequence[str] | None = None
-    ) -> Iterator[tuple[int, bytes]]:
+    ) -> Generator[tuple[int, bytes], None, None]:
         """The CSV file in pieces: (people in the piece, its bytes). Streamed from the
         database as it is consumed; nothing is read before the first piece is asked for."""
         chosen = self.columns(workspace_id, plan) if columns is None else columns
@@ -291,9 +292,11 @@ class Exports:
 
     def file(
         self, workspace_id: int, plan: Plan, columns: Sequence[str] | None = None
-    ) -> Iterator[bytes]:
-        for _, data in self.pieces(workspace_id, plan, columns):
-            yield data
+    ) -> Generator[bytes, None, None]:
+        """The file's bytes in pieces; closing it (a download given up) ends its reading."""
+        with closing(self.pieces(workspace_id, plan, columns)) as pieces:
+            for _, data in pieces:
+                yield data
 
 
 _ALTERED = (
