@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tracemalloc
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -134,6 +135,18 @@ def test_the_file_shared_with_a_helper_process_is_the_same_bytes(batches):
     rows = [row for batch in batches for row in batch]
     assert b"".join(data for _, data in pieces) == _csv_module(COLUMNS, rows)
     assert [count for count, _ in pieces] == [0, *map(len, batches)]
+
+
+def test_the_helper_is_started_without_roster_settings(monkeypatch):
+    monkeypatch.setenv("ROSTER_SECRET_KEY", "not-for-the-helper")
+    monkeypatch.setenv("ROSTER_DATABASE_URL", "postgresql://roster:password@db/roster")
+    helper = Helper(COLUMNS)
+    try:
+        environment = Path(f"/proc/{helper.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        helper.close()
+    assert environment and not [entry for entry in environment if entry.startswith(b"ROSTER_")]
+    assert helper.returncode() == 0
 
 
 def test_the_helper_writes_the_lines_of_the_batches_handed_to_it_in_order():

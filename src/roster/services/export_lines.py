@@ -217,11 +217,13 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
     waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=IN_FLIGHT)
 
     def read_ahead() -> None:
-        while True:
-            frame = _read_frame(source.fileno())
-            waiting.put(frame)
-            if frame is None:
-                return
+        frame: bytes | None = b""
+        try:
+            while frame is not None:
+                frame = _read_frame(source.fileno())
+                waiting.put(frame)
+        except (OSError, HelperFailed):
+            waiting.put(None)  # the server is gone: the helper ends
 
     threading.Thread(target=read_ahead, daemon=True).start()
     first = waiting.get()
@@ -236,11 +238,17 @@ class Helper:
     """A helper process writing the lines of the batches handed to it, in order."""
 
     def __init__(self, columns: Sequence[str]) -> None:
+        # The server's environment without roster's settings: the helper needs none of them,
+        # and so holds no secret (ROSTER_SECRET_KEY, a database URL's password).
+        environment = {
+            name: value for name, value in os.environ.items() if not name.startswith("ROSTER_")
+        }
         self._process = subprocess.Popen(
             [sys.executable, "-m", __name__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
+            env=environment,
         )
         self._stdin = self._process.stdin
         self._stdout = self._process.stdout
