@@ -340,3 +340,29 @@ def test_an_export_starts_its_helper_past_its_fourth_batch_and_ends_it_with_the_
     # The header, four batches written here, then two through the helper; none left after.
     assert running == [0, 0, 0, 0, 0, 1, 1]
     assert not _helpers()
+
+
+def test_the_columns_gathered_in_two_halves_are_every_name_the_chosen_people_hold(
+    system: System,
+):
+    # The names are gathered over the two halves of the row numbers: the first person's and the
+    # last one's are both found, another workspace's (its rows in between) are not.
+    first = int(system.workspaces.create("export-names-a")["workspace_id"])
+    other = int(system.workspaces.create("export-names-b")["workspace_id"])
+
+    def add(workspace_id: int, reference: str, **attributes: Any) -> None:
+        message = Message(identify(IdentifierMode.EMAIL_OR_ID, reference, **attributes))
+        (result,) = system.ingestion.apply_sync(workspace_id, [message], "track_v1")
+        assert not isinstance(result, Exception)
+
+    add(first, "n-first", first_only=1, shared="x")
+    for n in range(6):
+        add(other, f"n-other-{n}", other_only=n)
+    add(first, "n-last", last_only=True, shared="y")
+    exports = Exports(ExportReads(system.database), system.writer, link_key("k"), float)
+
+    assert exports.columns(first, Plan()) == ["first_only", "last_only", "shared"]
+    last = exports.plan({"attribute": {"field": "last_only", "operator": "exists"}})
+    assert exports.columns(first, last) == ["last_only", "shared"]
+    empty = int(system.workspaces.create("export-names-c")["workspace_id"])
+    assert exports.columns(empty, Plan()) == []

@@ -120,14 +120,15 @@ class ExportReads:
         """Every attribute name the people hold, sorted, without loading a person. The rows are
         split in two halves by row number, each read by its own connection in its own thread:
         the database does the work (SQLite's json_each outside the GIL), on two cores."""
-        bounds = sa.select(sa.func.min(people.c.pk), sa.func.max(people.c.pk))
+        # The workspace's first and last row numbers, each found by walking the row numbers
+        # from its end (an index on the workspace's row numbers there is not, see _where).
+        mine = sa.select(people.c.pk).where(_where(workspace_id, None, scan=self._sqlite))
         with self._engine.connect() as connection:
-            row = connection.execute(bounds).one()
-        low: int | None = row[0]
-        high: int | None = row[1]
+            low = connection.execute(mine.order_by(people.c.pk).limit(1)).scalar()
+            high = connection.execute(mine.order_by(people.c.pk.desc()).limit(1)).scalar()
         if low is None or high is None:
             return []
-        middle = (low + high) // 2
+        middle = (int(low) + int(high)) // 2
         halves = [people.c.pk <= middle, people.c.pk > middle]
         with ThreadPoolExecutor(max_workers=len(halves)) as pool:
             found = pool.map(lambda half: self._names(workspace_id, chosen, half), halves)
