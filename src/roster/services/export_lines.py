@@ -252,6 +252,10 @@ class Helper:
         )
         self._stdin = self._process.stdin
         self._stdout = self._process.stdout
+        assert self._stdout is not None
+        # poll, not select: a busy server's descriptors can number past select's 1024.
+        self._output = select.poll()
+        self._output.register(self._stdout.fileno(), select.POLLIN)
         self.in_flight = 0
         self._send(orjson.dumps(list(columns)))
 
@@ -274,9 +278,8 @@ class Helper:
 
     def ready(self) -> bool:
         """Whether the oldest batch's lines are (starting to) come back."""
-        assert self._stdout is not None
-        readable, _, _ = select.select([self._stdout], [], [], 0)
-        return bool(readable)
+        # Readable, or ended (which `take` then tells as a failure).
+        return bool(self._output.poll(0))
 
     def take(self) -> bytes:
         """The oldest handed batch's lines, waiting for them."""

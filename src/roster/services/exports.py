@@ -4,6 +4,9 @@ and produce its file, the same bytes for the download and for `roster export peo
 An export is done when it is made: its total is counted then, and its file is read from the
 people as they are when it is downloaded (docs/decisions.md, *Exports are done when made*).
 
+The file's lines are written by roster.services.export_lines, with a helper process on a
+second core past the first batches (docs/decisions.md, *An export writes its file on two cores*).
+
 A download link is its own authorisation: it names the workspace, the export and an expiry,
 signed with HMAC-SHA256 under a key derived from ROSTER_SECRET_KEY (docs/decisions.md,
 *Signed export links*)."""

@@ -1,10 +1,12 @@
 """CSV exports of people as storage sees them (docs/api.md §4): the export records, and the
 people an export reads, streamed from the database.
 
-The people are read with a server-side cursor in row-number order and handed on as raw rows
-(cio_id, id, email, created_in_roster_at, attributes as JSON text): the caller decodes each row
-once and never holds more than a batch. The attribute names of an export are gathered by the
-database (SQLite's json_each, PostgreSQL's jsonb_object_keys), not by loading people."""
+The people are read in row-number order from one cursor (SQLite's, which steps through the
+table as it is read, or PostgreSQL's server-side one) and handed on as raw rows (cio_id, id,
+email, created_in_roster_at, attributes as JSON text): the caller decodes each row once and never
+holds more than a batch. The attribute names of an export are gathered by the database (SQLite's
+json_each, PostgreSQL's jsonb_object_keys) over the two halves of the workspace's row numbers at
+once, not by loading people."""
 
 from __future__ import annotations
 
