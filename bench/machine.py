@@ -8,6 +8,7 @@ import platform
 import shutil
 import sqlite3
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from bench import REPO, BenchError, console
@@ -143,6 +144,22 @@ def machine_cpu_seconds() -> tuple[float, float]:
     steal = fields[7] if len(fields) > 7 else 0
     busy = sum(fields[:8]) - idle - steal
     return busy / CLOCK_TICKS, steal / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, as /proc lists them now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended since the listing
+        # pid (comm) state ppid ...: the command name may hold spaces and parentheses.
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
 
 
 def proc_memory_mb(pid: int) -> dict[str, float]:

@@ -3,9 +3,14 @@ link to its file, and the file itself, streamed from the database as it is sent.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
+
+import anyio
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
@@ -66,10 +71,27 @@ async def export_file(
         exports.open_link, export_id, workspace, expires, signature
     )
     columns = await run_in_threadpool(exports.columns, workspace_id, plan)
-    # A plain iterator: Starlette runs each step in its thread pool (iterate_in_threadpool),
-    # so the blocking reads of the server-side cursor never hold up the event loop.
-    return StreamingResponse(
+    return _FileResponse(
         exports.file(workspace_id, plan, columns),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="customers-{export_id}.csv"'},
     )
+
+
+class _FileResponse(StreamingResponse):
+    """A file made by a generator, each piece in the thread pool (iterate_in_threadpool), so the
+    blocking reads of the database never hold up the event loop; the generator is closed however
+    the sending ends, a client that goes away half-way included, so that the file's database
+    connection and helper process end with it rather than whenever the garbage is collected."""
+
+    def __init__(self, pieces: Generator[bytes, None, None], **options: Any) -> None:
+        super().__init__(pieces, **options)
+        self._pieces = pieces
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # No piece is being made now: the thread pool's step was waited for.
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(self._pieces.close)

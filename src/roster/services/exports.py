@@ -4,6 +4,9 @@ and produce its file, the same bytes for the download and for `roster export peo
 An export is done when it is made: its total is counted then, and its file is read from the
 people as they are when it is downloaded (docs/decisions.md, *Exports are done when made*).
 
+The file's lines are written by roster.services.export_lines, with a helper process on a
+second core past the first batches (docs/decisions.md, *An export writes its file on two cores*).
+
 A download link is its own authorisation: it names the workspace, the export and an expiry,
 signed with HMAC-SHA256 under a key derived from ROSTER_SECRET_KEY (docs/decisions.md,
 *Signed export links*)."""
@@ -11,42 +14,38 @@ signed with HMAC-SHA256 under a key derived from ROSTER_SECRET_KEY (docs/decisio
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 import hmac
-import io
-import re
-from collections.abc import Iterator, Sequence
+import logging
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
-
 from roster.domain import filters
 from roster.domain.context import Clock
-from roster.domain.csv_cells import encode_cell
 from roster.domain.errors import InvalidInput, LinkRefused, NotFound
 from roster.domain.limits import ATTRIBUTE_NAME_MAX_BYTES
+from roster.services.export_lines import FIXED_COLUMNS, IN_FLIGHT, Helper, header, lines
 from roster.storage.exports import ExportReads, ExportRecord, PersonRow, insert_export
 from roster.storage.writer import Transaction, Writer
 
 __all__ = ["FIXED_COLUMNS", "LINK_LIFETIME", "Export", "Exports", "Plan", "link_key"]
 
-# The columns every export starts with, in this order; attribute columns follow by name.
-FIXED_COLUMNS = ("cio_id", "id", "email", "created_at", "_created_in_roster_at", "unsubscribed")
+log = logging.getLogger(__name__)
 LINK_LIFETIME = 15 * 60  # seconds
 MAX_LISTED_ATTRIBUTES = 1000
 # Rows read from the database at a time, and rows per piece of the file handed on.
 READ_BATCH = 2000
+# Batches written before a helper process shares the work (export_lines.Helper): an export of
+# fewer people never starts one.
+SHARE_AFTER = 4
+# Pieces of the file kept while the helper's batch before them is not back yet.
+PIECES_WAITING = 6
 _LINK_PURPOSE = b"roster export download links v1"
-# A string can only read as JSON when it starts with one of these (JSON's grammar); the row loop
-# hands every other string on as it is, without asking encode_cell (tests/services/
-# test_export_rows.py checks that the cells are encode_cell's, whatever the values).
-_JSON_STARTS = frozenset('{["-0123456789tfn \t\n\r')
-_WORDS = ("true", "false", "null")
-_NUMBER = re.compile(r"[ \t\n\r]*-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[ \t\n\r]*")
 
 
 def link_key(secret_key: str) -> bytes:
@@ -116,66 +115,57 @@ def _attribute_columns(names: Sequence[str]) -> list[str]:
     return [name for name in names if name not in FIXED_COLUMNS]
 
 
-def _cell(value: Any) -> str:
-    """encode_cell(value), cheaply for what is common. A string reads as JSON only when it is
-    `true`, `false` or `null`, or a JSON number, give or take white space around it (encode_cell
-    itself tries a JSON parse, whose failure costs microseconds). orjson.loads yields ints within
-    64 bits, whose JSON is their decimal digits."""
-    kind = value.__class__
-    if kind is str:
-        first = value[:1]
-        if first in "tfn":
-            if not value.startswith(_WORDS):
-                return value  # type: ignore[no-any-return]
-        elif first in "-0123456789":
-            if _NUMBER.fullmatch(value) is None:
-                return value  # type: ignore[no-any-return]
-        elif first not in _JSON_STARTS:
-            return value  # type: ignore[no-any-return]
-    elif kind is int:
-        return str(value)
-    elif kind is bool:
-        return "true" if value else "false"
-    elif value is None:
-        return ""
-    return encode_cell(value)
-
-
 def csv_pieces(
-    columns: Sequence[str], batches: Iterator[Sequence[PersonRow]]
+    columns: Sequence[str], batches: Iterator[Sequence[PersonRow]], share_after: int | None = None
 ) -> Iterator[tuple[int, bytes]]:
     """The file: its header, then one piece per batch of people (how many, and the UTF-8
-    bytes). RFC 4180 quoting and CRLF line ends, as Python's csv module writes them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow((*FIXED_COLUMNS, *columns))
-    yield 0, buffer.getvalue().encode()
-    # The loop runs once per person: locals only, and most cells (strings that cannot read as
-    # JSON) are taken as they are without a call.
-    loads = orjson.loads
-    cell = _cell
-    starts = _JSON_STARTS
-    writerow = writer.writerow
-    for batch in batches:
-        buffer.seek(0)
-        buffer.truncate()
-        for cio_id, id_, email, created_in_roster_at, attributes_json in batch:
-            get = loads(attributes_json).get
-            writerow(
-                (
-                    cio_id,
-                    id_,
-                    email,
-                    cell(get("created_at")),
-                    created_in_roster_at,
-                    cell(get("unsubscribed")),
-                    *[
-                        value if value.__class__ is str and value[:1] not in starts else cell(value)
-                        for value in map(get, columns)
-                    ],
-                )
-            )
-        yield len(batch), buffer.getvalue().encode()
+    bytes). RFC 4180 quoting and CRLF line ends, byte for byte as Python's csv module writes
+    them (roster.services.export_lines).
+
+    With `share_after`, once that many batches are written a helper process is started and
+    takes every batch it has room for (export_lines.IN_FLIGHT at a time) while this one writes
+    the others; the pieces come out in the batches' order. Pieces waiting on the helper's
+    batch before them are at most PIECES_WAITING."""
+    yield 0, header(columns)
+    helper: Helper | None = None
+    waiting: deque[tuple[int, bytes | None]] = deque()  # None: the helper's, to take
+    try:
+        for number, batch in enumerate(batches):
+            if helper is None and share_after is not None and number >= share_after:
+                helper = _start_helper(columns)
+                share_after = None  # started, or not to be tried again
+            if helper is not None and helper.in_flight < IN_FLIGHT:
+                helper.hand(batch)
+                waiting.append((len(batch), None))
+            else:
+                waiting.append((len(batch), lines(columns, batch).encode()))
+            while waiting:
+                count, data = waiting[0]
+                if data is None:
+                    assert helper is not None
+                    if len(waiting) <= PIECES_WAITING and not helper.ready():
+                        break
+                    data = helper.take()
+                waiting.popleft()
+                yield count, data
+        while waiting:
+            count, data = waiting.popleft()
+            if data is None:
+                assert helper is not None
+                data = helper.take()
+            yield count, data
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _start_helper(columns: Sequence[str]) -> Helper | None:
+    """A helper process, or None when none can be started (the file is written here)."""
+    try:
+        return Helper(columns)
+    except OSError as error:
+        log.warning("export: no helper process (%s); writing the file in the server alone", error)
+        return None
 
 
 class Exports:
@@ -186,18 +176,23 @@ class Exports:
         key: bytes,
         clock: Clock,
         read_batch: int = READ_BATCH,
+        share_after: int | None = SHARE_AFTER,
     ) -> None:
         self._reads = reads
         self._writer = writer
         self._key = key
         self._clock = clock
         self._read_batch = read_batch
+        # None: never a helper process; the file is written in this one.
+        self._share_after = share_after
 
     # -- the export records ------------------------------------------------------------------
 
     def writing_through(self, writer: Writer) -> Exports:
         """The same exports, recorded through another writer (a rehearsal's)."""
-        return Exports(self._reads, writer, self._key, self._clock, self._read_batch)
+        return Exports(
+            self._reads, writer, self._key, self._clock, self._read_batch, self._share_after
+        )
 
     def plan(
         self, filter_json: Any = None, attributes: object = None, given_as: str = "filters"
@@ -288,21 +283,23 @@ class Exports:
 
     def pieces(
         self, workspace_id: int, plan: Plan, columns: Sequence[str] | None = None
-    ) -> Iterator[tuple[int, bytes]]:
+    ) -> Generator[tuple[int, bytes], None, None]:
         """The CSV file in pieces: (people in the piece, its bytes). Streamed from the
         database as it is consumed; nothing is read before the first piece is asked for."""
         chosen = self.columns(workspace_id, plan) if columns is None else columns
         batches = self._reads.people(workspace_id, plan.filter, self._read_batch)
         try:
-            yield from csv_pieces(chosen, batches)
+            yield from csv_pieces(chosen, batches, self._share_after)
         finally:
             batches.close()  # a download given up half-way gives its connection back now
 
     def file(
         self, workspace_id: int, plan: Plan, columns: Sequence[str] | None = None
-    ) -> Iterator[bytes]:
-        for _, data in self.pieces(workspace_id, plan, columns):
-            yield data
+    ) -> Generator[bytes, None, None]:
+        """The file's bytes in pieces; closing it (a download given up) ends its reading."""
+        with closing(self.pieces(workspace_id, plan, columns)) as pieces:
+            for _, data in pieces:
+                yield data
 
 
 _ALTERED = (

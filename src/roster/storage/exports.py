@@ -1,14 +1,17 @@
 """CSV exports of people as storage sees them (docs/api.md §4): the export records, and the
 people an export reads, streamed from the database.
 
-The people are read with a server-side cursor in row-number order and handed on as raw rows
-(cio_id, id, email, created_in_roster_at, attributes as JSON text): the caller decodes each row
-once and never holds more than a batch. The attribute names of an export are gathered by the
-database (SQLite's json_each, PostgreSQL's jsonb_object_keys), not by loading people."""
+The people are read in row-number order from one cursor (SQLite's, which steps through the
+table as it is read, or PostgreSQL's server-side one) and handed on as raw rows (cio_id, id,
+email, created_in_roster_at, attributes as JSON text): the caller decodes each row once and never
+holds more than a batch. The attribute names of an export are gathered by the database (SQLite's
+json_each, PostgreSQL's jsonb_object_keys) over the two halves of the workspace's row numbers at
+once, not by loading people."""
 
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +119,27 @@ class ExportReads:
         return counted
 
     def attribute_names(self, workspace_id: int, chosen: Filter | None) -> list[str]:
-        """Every attribute name the people hold, sorted, without loading a person."""
+        """Every attribute name the people hold, sorted, without loading a person. The rows are
+        split in two halves by row number, each read by its own connection in its own thread:
+        the database does the work (SQLite's json_each outside the GIL), on two cores."""
+        # The workspace's first and last row numbers, each found by walking the row numbers
+        # from its end (an index on the workspace's row numbers there is not, see _where).
+        mine = sa.select(people.c.pk).where(_where(workspace_id, None, scan=self._sqlite))
+        with self._engine.connect() as connection:
+            low = connection.execute(mine.order_by(people.c.pk).limit(1)).scalar()
+            high = connection.execute(mine.order_by(people.c.pk.desc()).limit(1)).scalar()
+        if low is None or high is None:
+            return []
+        middle = (int(low) + int(high)) // 2
+        halves = [people.c.pk <= middle, people.c.pk > middle]
+        with ThreadPoolExecutor(max_workers=len(halves)) as pool:
+            found = pool.map(lambda half: self._names(workspace_id, chosen, half), halves)
+            names: set[str] = set().union(*found)
+        return sorted(names)
+
+    def _names(
+        self, workspace_id: int, chosen: Filter | None, part: sa.ColumnElement[bool]
+    ) -> set[str]:
         query: sa.Select[Any]
         if self._sqlite:
             keys = sa.func.json_each(people.c.attributes).table_valued("key")
@@ -124,15 +147,14 @@ class ExportReads:
                 sa.select(keys.c.key)
                 .select_from(people)
                 .join(keys, sa.true())
-                .where(_where(workspace_id, chosen, scan=True))
+                .where(_where(workspace_id, chosen, scan=True), part)
                 .distinct()
             )
         else:
             key = sa.func.jsonb_object_keys(people.c.attributes, type_=sa.Text)
-            query = sa.select(key).where(_where(workspace_id, chosen)).distinct()
+            query = sa.select(key).where(_where(workspace_id, chosen), part).distinct()
         with self._engine.connect() as connection:
-            names = [str(name) for (name,) in connection.execute(query)]
-        return sorted(names)
+            return {str(name) for (name,) in connection.execute(query)}
 
     def people(
         self, workspace_id: int, chosen: Filter | None, batch: int
@@ -154,7 +176,14 @@ class ExportReads:
             .order_by(people.c.pk)
         )
         with self._engine.connect() as connection:
+            if self._sqlite:
+                # SQLite's cursor steps through the table as it is read: its rows are plain
+                # tuples, handed on as they come with no object made per person. (Asking
+                # SQLAlchemy to stream would have it read a row ahead of the cursor.)
+                cursor = connection.execute(query).cursor
+                while rows := cursor.fetchmany(batch):
+                    yield rows
+                return
+            # PostgreSQL's rows come through a server-side cursor, a batch at a time.
             streamed = connection.execution_options(stream_results=True, yield_per=batch)
-            result = streamed.execute(query)
-            # Rows are tuples already: handed on as they come, no object made per person.
-            yield from result.partitions()
+            yield from streamed.execute(query).partitions()
