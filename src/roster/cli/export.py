@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from roster.cli import DatabaseUrl, _fail, _open, _settings, err, out
 from roster.cli.workspace import NoWorkspace, WorkspaceName, choose
 from roster.domain.errors import RosterError
+from roster.services.export_lines import HelperFailed
 from roster.services.exports import FIXED_COLUMNS
 
 app: typer.Typer = typer.Typer(help="Export people to CSV files.", no_args_is_help=True)
@@ -102,6 +103,8 @@ def people(
         _fail(str(error), "Nothing was exported.")
     except RosterError as error:
         _fail(error.message, "Nothing was exported.")
+    except HelperFailed as error:
+        _fail(str(error), "Nothing was exported: run the export again.")
     except OSError as error:
         _fail(f"cannot write {output}: {error.strerror or error}", "Nothing was exported.")
     finally:
