@@ -260,7 +260,7 @@ def test_a_tampered_export_link_is_refused_with_403(timed, app_key, clock, syste
     link = _link(timed, app_key, first)
     query = parse_qs(urlsplit(link).query)
     signature, expires = query["signature"][0], int(query["expires"][0])
-    flipped = ("0" if signature[-1] != "0" else "1") + signature[1:]
+    flipped = ("0" if signature[0] != "0" else "1") + signature[1:]  # another first digit
     other_workspace = str(system.workspaces.create("exp-tamper-ws")["workspace_id"])
 
     for changes in (
