@@ -5,19 +5,25 @@ read by the Segment parser the API uses, and applied through the ingestion servi
 writer as the API applies it (isolated messages, one request a transaction).
 
     .venv/bin/python -m bench.writer_cost [--warm N] [--batches N] [--count N] [--seed N]
+    .venv/bin/python -m bench.writer_cost --against OTHER/src [--runs N]
 
 It prints one JSON line: process CPU seconds (all threads) per 1,000 messages over `--batches`
 requests, after `--warm` requests that fill the store (most users then exist, as in the
 benchmark's measured run), and the SQL statements sent per request over `--count` more, by kind
 (the writer's Cursor helpers and SQLAlchemy's own executes; an executemany is one). Set
-PYTHONPATH to another checkout's src to measure that code with the same traffic.
+PYTHONPATH to another checkout's src to measure that code with the same traffic, or pass it as
+`--against`: each run is then a fresh process, this checkout's and the other's in turn (the
+machine is shared and noisy), and the line printed holds each side's median of `--runs` runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,7 +140,9 @@ def measure(warm: int, batches: int, count: int, seed: int) -> dict[str, Any]:
             with counting(system) as counts:
                 apply(count)
             with system.database.reader.connect() as connection:
-                people = connection.execute(sa.text("select count(*) from people")).scalar_one()
+                people: int = connection.execute(
+                    sa.text("select count(*) from people")
+                ).scalar_one()
         finally:
             system.close()
     return {
@@ -148,13 +156,54 @@ def measure(warm: int, batches: int, count: int, seed: int) -> dict[str, Any]:
     }
 
 
+def _run_once(src: str | None, args: list[str]) -> dict[str, Any]:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([src, str(Path(__file__).resolve().parent.parent)])
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.writer_cost", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.splitlines()[-1])
+    return result
+
+
+def against(other: str, runs: int, args: list[str]) -> dict[str, Any]:
+    """This checkout and `other` (a src folder), run in turn `runs` times each: medians."""
+    sides: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
+    for _ in range(runs):
+        sides["this"].append(_run_once(None, args))
+        sides["other"].append(_run_once(other, args))
+    summary = {}
+    for side, results in sides.items():
+        cpu = [result["cpu_per_1000_messages"] for result in results]
+        summary[side] = {
+            "roster": results[0]["roster"],
+            "cpu_per_1000_messages_median": round(statistics.median(cpu), 4),
+            "cpu_runs": cpu,
+            "statements_per_request": results[0]["statements_per_request"],
+            "by_kind": results[0]["by_kind"],
+        }
+    return {"runs": runs, **summary}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.writer_cost", description=__doc__)
     parser.add_argument("--warm", type=int, default=150, help="requests applied first")
     parser.add_argument("--batches", type=int, default=100, help="requests timed")
     parser.add_argument("--count", type=int, default=20, help="requests whose SQL is counted")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--against", help="another checkout's src folder, measured in turn")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side (--against)")
     args = parser.parse_args(argv)
+    if args.against:
+        names = ("warm", "batches", "count", "seed")
+        passed = [f"--{name}={getattr(args, name)}" for name in names]
+        print(json.dumps(against(args.against, args.runs, passed)))
+        return 0
     print(json.dumps(measure(args.warm, args.batches, args.count, args.seed)))
     return 0
 
