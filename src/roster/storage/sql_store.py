@@ -41,6 +41,13 @@ _UPDATE_PERSON = statement(
     "WHERE workspace_id = :ws AND pk = :pk",
     json=_PERSON_JSON,
 )
+# Most saves change only attributes: the row's indexed columns are then left alone, which spares
+# SQLite deleting and re-inserting the person's entries in the people indexes.
+_UPDATE_ATTRIBUTES = statement(
+    "UPDATE people SET attributes = :attributes, attribute_times = :attribute_times, "
+    "updated_at = :updated_at WHERE workspace_id = :ws AND pk = :pk",
+    json=_PERSON_JSON,
+)
 _DELETE_PERSON = statement("DELETE FROM people WHERE workspace_id = :ws AND pk = :pk")
 _CIO_ID_TAKEN = statement(
     "SELECT 1 FROM people WHERE workspace_id = :ws AND cio_id = :cio "
@@ -231,6 +238,8 @@ class SqlStore(MergeRows):
         # One object per person for the whole request, however it was reached, so that what
         # one message changes (and saves) is what the next one sees.
         self._people: dict[int, Person] = {}
+        # The indexed columns (id, email, created_in_roster_at) of those people as stored.
+        self._stored: dict[int, tuple[Any, ...]] = {}
         # SQLite: event ids of this request known stored (True) or known new (False), and the
         # events held back to be written in one executemany (flush). PostgreSQL writes each event
         # at once: another server process may store the same event id meanwhile, and only the
@@ -281,6 +290,7 @@ class SqlStore(MergeRows):
     def _gone(self, person_pk: int) -> None:
         """The person's identifier rows are being deleted: they now name no one."""
         self._people.pop(person_pk, None)
+        self._stored.pop(person_pk, None)
         for key, person in self._known.items():
             if person is not None and person.pk == person_pk:
                 self._known[key] = None
@@ -289,7 +299,14 @@ class SqlStore(MergeRows):
         person = _row_person(row)
         if person is None or person.pk is None:
             return person
+        if person.pk not in self._people:
+            self.written(person)
         return self._people.setdefault(person.pk, person)
+
+    def written(self, person: Person) -> None:
+        """The person's row now holds these values (just read, inserted or updated)."""
+        if person.pk is not None:
+            self._stored[person.pk] = (person.id, person.email, person.created_in_roster_at)
 
     def person_by_identifier(self, kind: str, value: str) -> Person | None:
         key = (kind, value)
@@ -310,10 +327,19 @@ class SqlStore(MergeRows):
         assert row is not None
         person.pk = row[0]
         self._people[person.pk] = person
+        self.written(person)
         return person
 
     def save_person(self, person: Person) -> None:
-        self.sql.run(_UPDATE_PERSON, {"pk": person.pk, **self._values(person)})
+        assert person.pk is not None
+        same = self._stored.get(person.pk) == (
+            person.id,
+            person.email,
+            person.created_in_roster_at,
+        )
+        values = {"pk": person.pk, **self._values(person)}
+        self.sql.run(_UPDATE_ATTRIBUTES if same else _UPDATE_PERSON, values)
+        self.written(person)
 
     def remove_person(self, person: Person) -> None:
         if person.pk is not None:
