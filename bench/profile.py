@@ -112,7 +112,50 @@ the 4%). Writing the batch's rows is mostly index upkeep: since migration 0014 t
 anonymous-id and merge indexes and the activities' merge index hold only the rows that have one,
 so an ordinary event writes two index entries fewer and each activity one
 (`tests/storage/test_partial_indexes.py` checks that every look-up by those columns still uses
-them). Still to do, from the same profile: fewer SQL round trips per message in the identity
-rules (a message reads its person again after the prefetch), executemany for a group's events,
-and the routing and middleware layers around each request (about 7% of the event loop's
-samples before the handler runs)."""
+them).
+
+The write path, measured in process (`.venv/bin/python -m bench.writer_cost`): a fresh SQLite
+system, this traffic read by the Segment parser and applied through the ingestion service and
+the writer without HTTP, 150 requests to fill the store, then process CPU seconds per 1,000
+messages over the next 300 requests (`--batches 300`; a change marked 150 was measured over 150)
+and the SQL statements sent per request over 20 more. `--against OLD/src --runs 7` runs the
+previous commit's code and the new one in turn, 7 fresh processes each; CPU figures are the
+medians (the machine is shared: single runs vary by about 10%), statement counts are exact.
+Each change was measured against the code just before it:
+
+1. SQLite: a request's events are written in one executemany, after one query for which of its
+   event ids are stored, so that a stored event id, or one repeated in the request, is still
+   dropped exactly. PostgreSQL still writes each event at once: another server process may store
+   the same event id meanwhile, and only the insert itself says which one keeps it.
+2. A save that changes only attributes leaves the indexed columns (id, email,
+   created_in_roster_at) alone, so that SQLite does not rewrite the person's index entries.
+3. `/metrics`: a request's counts are added up first, and each counter moves once a request,
+   not once a message.
+4. The prefetch fetches emails only for messages whose id names nobody or a person without an
+   email (the only ones the rules look up by email): one query still, with fewer values.
+
+| change | statements per request | CPU s per 1,000 messages, median of 7 | kept |
+|---|---|---|---|
+| 1 | 145.7 → 95.75 | 0.111 → 0.105 (150; lower in 5 of 7 pairs) | yes |
+| 2 | 76.8 → 76.8 | 0.1121 → 0.1122 (150); 0.1237 → 0.1158 (lower in 7 of 7) | yes |
+| 3 | 76.8 → 76.8 | 0.0971 → 0.0921 (lower in 6 of 7 pairs) | yes |
+| 4 | 76.8 → 76.8 | 0.0986 → 0.0955 (lower in only 4 of 7 pairs: noise) | no |
+| 1 to 3, against the code before them | 125.6 → 76.8 | 0.1214 → 0.1163 (lower in 6 of 7 pairs) | |
+
+Together the kept changes send 39% fewer statements a request, and save about 4% of the
+writer's CPU in the last comparison (the separate comparisons, taken at quieter and busier
+moments of the machine, do not add up to more than that with any confidence). The changes
+do not bring `/v1/batch` near 0.60 of the floor: see what is left below.
+
+Not tried: skipping the UPDATE of a person whose values did not change, since every identify
+sets `updated_at` and so no save in this traffic is unchanged (the narrower UPDATE above is what
+such a save can be spared). Statement counts depend on the store's fill: over 20 requests after
+300 (first row) a request sends more (new people) than after 450 (the other rows).
+
+What is left, from py-spy on the harness's writer thread (after the events change): SQLite's own
+work. Of the writer's samples, COMMIT is 20% (synchronous=FULL: kept), the executemany of the
+held-back activities and events 17%, single-row writes 14% (a person's UPDATE for each identify,
+a new person's identifier rows), the prefetch's queries 9% and single-row reads and inserts
+(`Cursor.one`: a new person's cio_id check and row) 6%; the identity rules' own Python is a few
+percent. Still to do: the routing and middleware layers around each request (about 7% of the
+event loop's samples before the handler runs)."""

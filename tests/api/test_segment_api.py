@@ -917,6 +917,32 @@ def test_the_same_batch_sent_twice_leaves_one_copy_of_each_event(
     )
 
 
+def test_an_event_id_repeated_in_one_batch_is_stored_once_and_a_deleted_ones_is_free_again(
+    client, system, workspace, wk, app_key
+):
+    batch(
+        client,
+        wk,
+        {"type": "track", "userId": "rep", "event": "A", "messageId": "d-1"},
+        {"type": "track", "userId": "rep", "event": "B", "messageId": "d-1"},
+        {"type": "track", "anonymousId": "anon-d", "event": "C", "messageId": "d-2"},
+        {"type": "track", "anonymousId": "anon-d", "event": "C2", "messageId": "d-2"},
+        {"type": "identify", "userId": "rep", "anonymousId": "anon-d", "messageId": "d-3"},
+        {"type": "track", "userId": "rep", "event": "D"},
+        {"type": "track", "userId": "gone", "event": "E", "messageId": "d-4"},
+        {"type": "delete", "userId": "gone", "messageId": "d-5"},
+        {"type": "track", "userId": "gone", "event": "E again", "messageId": "d-4"},
+        {"type": "track", "userId": "gone", "event": "E once more", "messageId": "d-4"},
+    )
+    # The anonymous event, held back or not, is the person's once the anonymous id joins them.
+    assert [e["name"] for e in events(client, app_key, "rep")] == ["A", "C", "D"]
+    assert anonymous_events(system, workspace, "anon-d") == []
+    # The deleted person's events went with them: their event id names nothing stored.
+    assert [e["name"] for e in events(client, app_key, "gone")] == ["E again"]
+    batch(client, wk, {"type": "track", "userId": "rep", "event": "B", "messageId": "d-1"})
+    assert [e["name"] for e in events(client, app_key, "rep")] == ["A", "C", "D"]
+
+
 # -- bad input (docs/api.md §3) -------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from roster.domain.context import Clock, Context, IdMaker, Outcome, new_cio_id
 from roster.domain.engine import apply
 from roster.domain.errors import RosterError, Unavailable
 from roster.domain.identifiers import normalise
-from roster.domain.operations import Operation, named_identifiers
+from roster.domain.operations import Operation, TrackEvent, named_identifiers
 from roster.domain.store import Store
 from roster.domain.workspace import WorkspaceRules
 from roster.services.telemetry import Telemetry
@@ -159,10 +159,13 @@ class Ingestion:
 
     @staticmethod
     def _prefetch(store: Store, messages: Sequence[Message], emails_identify: bool) -> None:
-        """Fetch the people a batch names in one query per kind, not one per message."""
-        wanted: dict[str, list[str]] = {"id": [], "email": []}
+        """Fetch the people a batch names in one query per kind, not one per message, and
+        learn which of its event ids are stored."""
+        wanted: dict[str, list[str]] = {"id": [], "email": [], "event_id": []}
         for message in messages:
             for op in message.ops:
+                if isinstance(op, TrackEvent) and op.event_id is not None:
+                    wanted["event_id"].append(op.event_id)
                 for kind, value in named_identifiers(op):
                     if kind == "id" or (kind == "email" and emails_identify):
                         wanted[kind].append(normalise(kind, value))

@@ -9,6 +9,7 @@ writer's queue depth, commits and group sizes are read from the writer.
 from __future__ import annotations
 
 import re
+from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,13 @@ MERGE_RULE = "I6.2"
 
 def kind_of(op: Operation) -> str:
     """An operation's kind as a label: `TrackEvent` → `track_event`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(op).__name__).lower()
+    cls = type(op)
+    if cls not in _KINDS:
+        _KINDS[cls] = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    return _KINDS[cls]
+
+
+_KINDS: dict[type, str] = {}
 
 
 class _WriterCollector(Collector):
@@ -111,23 +118,30 @@ class Telemetry:
     def applied(
         self, door: str, ops: Sequence[Sequence[Operation]], outcomes: Sequence[object]
     ) -> None:
-        """A request's messages (their operations) and what each ended in."""
+        """A request's messages (their operations) and what each ended in: added up first, so
+        that each counter moves once a request (a batch holds hundreds of messages)."""
+        kinds: Tally[str] = Tally()
+        logged = merged = conflicts = refused = 0
         for message_ops, outcome in zip(ops, outcomes, strict=True):
             if not isinstance(outcome, Outcome):
-                self.logged.labels(door).inc()  # a refused message is logged with its reason
+                logged += 1  # a refused message is logged with its reason
                 continue
-            for op in message_ops:
-                self.operations.labels(kind_of(op)).inc()
+            kinds.update(kind_of(op) for op in message_ops)
             # Every merge, asked for or not (alias, auto-merge I6.5), is decided by I6.2.
-            merged = sum(1 for citation in outcome.rules if citation.rule == MERGE_RULE)
-            if merged:
-                self.merges.inc(merged)
-            if outcome.conflicts:
-                self.conflicts.inc(len(outcome.conflicts))
-            if outcome.refused:
-                self.refused_changes.inc(len(outcome.refused))
-            if outcome.notes:
-                self.logged.labels(door).inc(len(outcome.notes))
+            merged += sum(1 for citation in outcome.rules if citation.rule == MERGE_RULE)
+            conflicts += len(outcome.conflicts)
+            refused += len(outcome.refused)
+            logged += len(outcome.notes)
+        for kind, count in kinds.items():
+            self.operations.labels(kind).inc(count)
+        if merged:
+            self.merges.inc(merged)
+        if conflicts:
+            self.conflicts.inc(conflicts)
+        if refused:
+            self.refused_changes.inc(refused)
+        if logged:
+            self.logged.labels(door).inc(logged)
 
     def dropped(self, door: str, count: int) -> None:
         if count:

@@ -232,6 +232,7 @@ class MergeRows:
     if TYPE_CHECKING:
 
         def flush(self) -> None: ...
+        def written(self, person: Person) -> None: ...
         def add_relationship(
             self, person_pk: int, object_type_id: str, object_id: str, attributes: dict[str, Any]
         ) -> None: ...
@@ -289,6 +290,7 @@ class MergeRows:
             _RESTORE_PERSON, {"pk": person.pk, "cio_id": person.cio_id, **self._values(person)}
         )
         self._people[person.pk] = person
+        self.written(person)
 
     def _values(self, person: Person) -> dict[str, Any]:
         """A person's row as the statements that write people name its columns."""

@@ -41,6 +41,13 @@ _UPDATE_PERSON = statement(
     "WHERE workspace_id = :ws AND pk = :pk",
     json=_PERSON_JSON,
 )
+# Most saves change only attributes: the row's indexed columns are then left alone, which spares
+# SQLite deleting and re-inserting the person's entries in the people indexes.
+_UPDATE_ATTRIBUTES = statement(
+    "UPDATE people SET attributes = :attributes, attribute_times = :attribute_times, "
+    "updated_at = :updated_at WHERE workspace_id = :ws AND pk = :pk",
+    json=_PERSON_JSON,
+)
 _DELETE_PERSON = statement("DELETE FROM people WHERE workspace_id = :ws AND pk = :pk")
 _CIO_ID_TAKEN = statement(
     "SELECT 1 FROM people WHERE workspace_id = :ws AND cio_id = :cio "
@@ -67,6 +74,14 @@ _INSERT_EVENT = statement(
     ":data, :timestamp, :received_at) ON CONFLICT (workspace_id, event_id) DO NOTHING RETURNING pk",
     json=("data",),
 )
+# SQLite: a request's events whose event ids are known to be new, written together (flush).
+_INSERT_EVENTS = statement(
+    "INSERT INTO events (workspace_id, event_id, person_pk, anonymous_id, type, name, data, "
+    "timestamp, received_at) VALUES (:ws, :event_id, :person_pk, :anonymous_id, :type, :name, "
+    ":data, :timestamp, :received_at)",
+    json=("data",),
+)
+_EVENT_IDS_STORED = "SELECT event_id FROM events WHERE workspace_id = :ws AND event_id IN ({})"
 _ATTACH_EVENTS = statement(
     "UPDATE events SET person_pk = :pk WHERE workspace_id = :ws "
     "AND anonymous_id = :anonymous_id AND person_pk IS NULL"
@@ -223,12 +238,24 @@ class SqlStore(MergeRows):
         # One object per person for the whole request, however it was reached, so that what
         # one message changes (and saves) is what the next one sees.
         self._people: dict[int, Person] = {}
+        # The indexed columns (id, email, created_in_roster_at) of those people as stored.
+        self._stored: dict[int, tuple[Any, ...]] = {}
+        # SQLite: event ids of this request known stored (True) or known new (False), and the
+        # events held back to be written in one executemany (flush). PostgreSQL writes each event
+        # at once: another server process may store the same event id meanwhile, and only the
+        # insert itself (ON CONFLICT, which waits for that process) says which one keeps it.
+        self._event_ids: dict[str, bool] = {}
+        self._events: list[dict[str, Any]] = []
 
     # -- people and identifiers --------------------------------------------------------------------
 
     def prefetch(self, kind: str, values: list[str]) -> None:
         """One query for the people a request names (a batch names hundreds): later look-ups
-        of these identifiers cost nothing. On PostgreSQL the rows are locked as they are read."""
+        of these identifiers cost nothing. On PostgreSQL the rows are locked as they are read.
+        Kind "event_id": which of these event ids are stored (SQLite only, see _event_ids)."""
+        if kind == "event_id":
+            self._prefetch_event_ids(values)
+            return
         wanted = [value for value in dict.fromkeys(values) if (kind, value) not in self._known]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -245,9 +272,25 @@ class SqlStore(MergeRows):
             for value in chunk:
                 self._known[(kind, value)] = found.get(value)
 
+    def _prefetch_event_ids(self, values: list[str]) -> None:
+        if self.sql.postgresql:
+            return
+        wanted = [value for value in dict.fromkeys(values) if value not in self._event_ids]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = statement(
+                _EVENT_IDS_STORED.format(", ".join(f":v{n}" for n in range(len(chunk))))
+            )
+            params: dict[str, Any] = {"ws": self.ws}
+            params.update({f"v{n}": value for n, value in enumerate(chunk)})
+            stored = {row[0] for row in self.sql.all(query, params)}
+            for value in chunk:
+                self._event_ids[value] = value in stored
+
     def _gone(self, person_pk: int) -> None:
         """The person's identifier rows are being deleted: they now name no one."""
         self._people.pop(person_pk, None)
+        self._stored.pop(person_pk, None)
         for key, person in self._known.items():
             if person is not None and person.pk == person_pk:
                 self._known[key] = None
@@ -256,7 +299,14 @@ class SqlStore(MergeRows):
         person = _row_person(row)
         if person is None or person.pk is None:
             return person
+        if person.pk not in self._people:
+            self.written(person)
         return self._people.setdefault(person.pk, person)
+
+    def written(self, person: Person) -> None:
+        """The person's row now holds these values (just read, inserted or updated)."""
+        if person.pk is not None:
+            self._stored[person.pk] = (person.id, person.email, person.created_in_roster_at)
 
     def person_by_identifier(self, kind: str, value: str) -> Person | None:
         key = (kind, value)
@@ -277,10 +327,19 @@ class SqlStore(MergeRows):
         assert row is not None
         person.pk = row[0]
         self._people[person.pk] = person
+        self.written(person)
         return person
 
     def save_person(self, person: Person) -> None:
-        self.sql.run(_UPDATE_PERSON, {"pk": person.pk, **self._values(person)})
+        assert person.pk is not None
+        same = self._stored.get(person.pk) == (
+            person.id,
+            person.email,
+            person.created_in_roster_at,
+        )
+        values = {"pk": person.pk, **self._values(person)}
+        self.sql.run(_UPDATE_ATTRIBUTES if same else _UPDATE_PERSON, values)
+        self.written(person)
 
     def remove_person(self, person: Person) -> None:
         if person.pk is not None:
@@ -320,29 +379,48 @@ class SqlStore(MergeRows):
     # -- events ------------------------------------------------------------------------------------
 
     def event_id_seen(self, event_id: str) -> bool:
+        if event_id in self._event_ids:
+            return self._event_ids[event_id]
         return self.sql.one(_EVENT_ID_SEEN, {"ws": self.ws, "event_id": event_id}) is not None
 
     def add_event(self, event: Event) -> bool:
-        row = self.sql.one(
-            _INSERT_EVENT,
-            {
-                "ws": self.ws,
-                "event_id": event.event_id,
-                "person_pk": event.person_pk,
-                "anonymous_id": event.anonymous_id,
-                "type": event.type,
-                "name": event.name,
-                "data": dumps(event.data),
-                "timestamp": event.timestamp,
-                "received_at": self.now,
-            },
-        )
-        if row is None:
-            return False  # its event id is stored already (one statement checks and writes)
-        event.pk = row[0]
+        """Held back until flush when its event id is known new (or it has none) on SQLite,
+        where nothing but this transaction writes; event.pk is then left unset."""
+        values = {
+            "ws": self.ws,
+            "event_id": event.event_id,
+            "person_pk": event.person_pk,
+            "anonymous_id": event.anonymous_id,
+            "type": event.type,
+            "name": event.name,
+            "data": dumps(event.data),
+            "timestamp": event.timestamp,
+            "received_at": self.now,
+        }
+        if event.event_id is not None:
+            known = self._event_ids.get(event.event_id)
+            if known:
+                return False  # stored already, or earlier in this request
+            if known is None or self.sql.postgresql:
+                self._write_events()  # first, so that the events keep their order
+                row = self.sql.one(_INSERT_EVENT, values)
+                if row is None:
+                    return False  # its event id is stored already (one statement checks it)
+                event.pk = row[0]
+                if not self.sql.postgresql:
+                    self._event_ids[event.event_id] = True
+                return True
+            self._event_ids[event.event_id] = True
+        elif self.sql.postgresql:
+            row = self.sql.one(_INSERT_EVENT, values)
+            assert row is not None  # no event id: nothing to conflict with
+            event.pk = row[0]
+            return True
+        self._events.append(values)
         return True
 
     def attach_anonymous_events(self, anonymous_id: str, person_pk: int) -> int:
+        self.flush()  # the events held back may be some of them
         return self.sql.run(
             _ATTACH_EVENTS, {"ws": self.ws, "anonymous_id": anonymous_id, "pk": person_pk}
         )
@@ -447,7 +525,7 @@ class SqlStore(MergeRows):
 
     def remove_belongings(self, person_pk: int) -> None:
         self._gone(person_pk)
-        self.flush()
+        self.flush()  # and forgets which event ids are stored: some go now
         absorbed = self.remove_merges_into(person_pk)
         for stmt in _DELETE_OUTBOX:  # before the activities that name the merged-in ones
             self.sql.run(stmt, {"ws": self.ws, "pk": person_pk})
@@ -476,9 +554,18 @@ class SqlStore(MergeRows):
         )
 
     def flush(self) -> None:
+        """Write what is held back. What was known of event ids is forgotten: rows may change
+        after this (a deletion, the next request)."""
         if self._activities:
             self.sql.many(_INSERT_ACTIVITY, self._activities)
             self._activities = []
+        self._write_events()
+        self._event_ids = {}
+
+    def _write_events(self) -> None:
+        if self._events:
+            self.sql.many(_INSERT_EVENTS, self._events)
+            self._events = []
 
     # -- suppression list --------------------------------------------------------------------------
 
