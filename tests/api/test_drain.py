@@ -53,6 +53,7 @@ def test_sigterm_finishes_the_calls_in_flight_and_refuses_new_writes_with_503_un
     tag = uuid.uuid4().hex[:8]
     answers: dict[int, int] = {}
     lock = threading.Lock()
+    answered = threading.Event()
 
     def send(n: int) -> None:
         with httpx.Client(auth=(running.write_key, ""), timeout=30) as http:
@@ -62,12 +63,15 @@ def test_sigterm_finishes_the_calls_in_flight_and_refuses_new_writes_with_503_un
                 status = 0  # not taken: the server had stopped listening
         with lock:
             answers[n] = status
+        answered.set()
 
     with running.app_api() as app:
         senders = [threading.Thread(target=send, args=(n,)) for n in range(BATCHES)]
         for sender in senders:
             sender.start()
-        time.sleep(0.05)  # the batches are on their way
+        # SIGTERM once the server has taken a batch, so that it comes while the others are in
+        # flight, however slowly a busy machine starts 40 senders.
+        assert answered.wait(30), "no batch was answered before SIGTERM"
         assert running.process is not None
         running.process.send_signal(signal.SIGTERM)
         time.sleep(0.3)
