@@ -18,7 +18,7 @@ from roster.domain.errors import Citation, RosterError
 from roster.domain.identifiers import Reference
 from roster.services.hygiene import Hygiene
 from roster.services.ingestion import Result
-from roster.storage.rehearsal import Profile, read_profile
+from roster.storage.rehearsal import PersonSnapshot, read_snapshot
 from roster.storage.writer import Transaction
 
 if TYPE_CHECKING:
@@ -55,15 +55,15 @@ class Row:
 class MergePreview:
     primary_cio_id: str
     secondary_cio_ids: tuple[str, ...]
-    primary: Profile | None  # None: no such person
-    secondaries: tuple[Profile | None, ...]
-    result: Profile | None  # None when no merge would happen
+    primary: PersonSnapshot | None  # None: no such person
+    secondaries: tuple[PersonSnapshot | None, ...]
+    result: PersonSnapshot | None  # None when no merge would happen
     rules: tuple[Citation, ...] = ()  # in the order the merges cite them
     refusals: tuple[Refusal, ...] = ()
     rows: tuple[Row, ...] = field(default=())
 
     @property
-    def secondary(self) -> Profile | None:
+    def secondary(self) -> PersonSnapshot | None:
         """The one secondary of a preview of one merge."""
         return self.secondaries[0] if self.secondaries else None
 
@@ -91,14 +91,14 @@ def preview_merges(
     rehearsed = rehearsal.system
     writer = rehearsed.ingestion.writer  # the rehearsal's: every request is rolled back
 
-    def sides(tx: Transaction) -> tuple[Profile | None, ...]:
-        return tuple(read_profile(tx, workspace_id, cio_id) for cio_id in (primary, *wanted))
+    def sides(tx: Transaction) -> tuple[PersonSnapshot | None, ...]:
+        return tuple(read_snapshot(tx, workspace_id, cio_id) for cio_id in (primary, *wanted))
 
-    before: tuple[Profile | None, ...] = writer.run_sync(sides)
-    after: list[Profile | None] = []
+    before: tuple[PersonSnapshot | None, ...] = writer.run_sync(sides)
+    after: list[PersonSnapshot | None] = []
 
     def then(tx: Transaction, results: list[Result]) -> None:
-        after.append(read_profile(tx, workspace_id, primary))
+        after.append(read_snapshot(tx, workspace_id, primary))
 
     hygiene = Hygiene(rehearsed.ingestion, rehearsed.lookups, rehearsed.database)
     results = hygiene.merge_each_sync(
@@ -159,20 +159,22 @@ def _items_source(items: Sequence[tuple[Any, ...] | None], result: tuple[Any, ..
 
 
 def _rows(
-    primary: Profile | None, secondaries: Sequence[Profile | None], result: Profile | None
+    primary: PersonSnapshot | None,
+    secondaries: Sequence[PersonSnapshot | None],
+    result: PersonSnapshot | None,
 ) -> tuple[Row, ...]:
     profiles = (primary, *secondaries)
     rows: list[Row] = []
 
-    def scalar(section: str, name: str, read: Callable[[Profile], Any]) -> None:
+    def scalar(section: str, name: str, read: Callable[[PersonSnapshot], Any]) -> None:
         values = [read(p) if p is not None else _ABSENT for p in profiles]
         value = read(result) if result is not None else _ABSENT
         rows.append(Row(section, name, values[0], tuple(values[1:]), value, _source(values, value)))
 
-    def identifier(name: str) -> Callable[[Profile], Any]:
+    def identifier(name: str) -> Callable[[PersonSnapshot], Any]:
         return lambda p: getattr(p.person, name)
 
-    def attribute(name: str) -> Callable[[Profile], Any]:
+    def attribute(name: str) -> Callable[[PersonSnapshot], Any]:
         return lambda p: p.person.attributes.get(name, _ABSENT)
 
     for name in ("id", "email", "cio_id"):
@@ -185,7 +187,7 @@ def _rows(
     for name in sorted(names):
         scalar("Attributes", name, attribute(name))
     scalar("Attributes", "unsubscribed", lambda p: p.person.unsubscribed)
-    belongings: tuple[tuple[str, Callable[[Profile], tuple[Any, ...]]], ...] = (
+    belongings: tuple[tuple[str, Callable[[PersonSnapshot], tuple[Any, ...]]], ...] = (
         ("devices", lambda p: p.devices),
         ("anonymous ids", lambda p: p.anonymous_ids),
         ("relationships", lambda p: p.relationships),

@@ -169,7 +169,7 @@ _EVENT_COUNT = statement("SELECT COUNT(*) FROM events WHERE workspace_id = :ws A
 
 
 @dataclass(frozen=True)
-class Profile:
+class PersonSnapshot:
     """A person as a rehearsed request leaves them: what a merge preview shows of each side and
     of the result (services/merge_preview.py)."""
 
@@ -180,7 +180,7 @@ class Profile:
     events: int
 
 
-def read_profile(tx: Transaction, workspace_id: int, cio_id: str) -> Profile | None:
+def read_snapshot(tx: Transaction, workspace_id: int, cio_id: str) -> PersonSnapshot | None:
     """The person with `cio_id` as the transaction sees them, inside a rehearsal before it is
     rolled back (a reader would see only what was committed); None when there is no such
     person. Devices, anonymous ids and relationships are sorted, events counted."""
@@ -189,7 +189,7 @@ def read_profile(tx: Transaction, workspace_id: int, cio_id: str) -> Profile | N
     if person is None or person.pk is None:
         return None
     row = store.sql.one(_EVENT_COUNT, {"ws": workspace_id, "pk": person.pk})
-    return Profile(
+    return PersonSnapshot(
         person=copy.deepcopy(person),  # the store's own object changes with the request
         devices=tuple(sorted(d.token for d in store.devices_of(person.pk))),
         anonymous_ids=tuple(sorted(store.anonymous_ids_of(person.pk))),
