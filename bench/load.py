@@ -25,7 +25,7 @@ from bench.machine import (
     proc_cpu_seconds,
     proc_memory_mb,
 )
-from bench.profile import finish_profile, start_profile
+from bench.profile import Profile
 from bench.servers import Server
 
 PUT_LUA = BENCH / "put_customer.lua"
@@ -220,11 +220,16 @@ def run_requests(
 
 
 def measure_put(
-    wrk: str, server: Server, prefix: str, name: str, settings: Settings
+    wrk: str,
+    server: Server,
+    prefix: str,
+    name: str,
+    settings: Settings,
+    profile: Profile | None = None,
 ) -> dict[str, Any]:
     """bench/put_customer.lua's PUTs under `prefix`: a warm-up, then the measured run."""
     arguments = [prefix, str(settings.users), server.basic, str(settings.threads)]
-    return measure_requests(wrk, server, PUT_LUA, arguments, name, settings)
+    return measure_requests(wrk, server, PUT_LUA, arguments, name, settings, profile)
 
 
 def measure_get(
@@ -235,17 +240,26 @@ def measure_get(
 
 
 def measure_requests(
-    wrk: str, server: Server, script: Path, arguments: list[str], name: str, settings: Settings
+    wrk: str,
+    server: Server,
+    script: Path,
+    arguments: list[str],
+    name: str,
+    settings: Settings,
+    profile: Profile | None = None,
 ) -> dict[str, Any]:
-    """A warm-up, then the measured run."""
+    """A warm-up, then the measured run (under py-spy when given a `profile`)."""
     warm = None
     if settings.warmup > 0:
         warm = run_requests(
             wrk, server, script, arguments, settings.warmup, settings, f"{name}: warm-up"
         )
+    spies = profile.start(server.pid, settings.duration) if profile else None
     result = run_requests(
         wrk, server, script, arguments, settings.duration, settings, f"{name}: measuring"
     )
+    if spies is not None and profile is not None:
+        result["profile"] = profile.finish(spies)
     result["warmup"] = (
         {key: warm[key] for key in ("requests", "rps", "non_2xx", "first_non_2xx")}
         if warm
@@ -367,10 +381,11 @@ def measure_batch(
     name: str,
     tag: str,
     postgres: bool = False,
-    profile: Path | None = None,
+    profile: Profile | None = None,
     api: BatchApi = SEGMENT,
 ) -> dict[str, Any]:
-    """A warm-up, then the measured run (optionally under py-spy: the first server)."""
+    """A warm-up, then the measured run (under py-spy when given a `profile`: the first
+    server)."""
     warm = None
     if settings.warmup > 0:
         warm = run_batch(
@@ -378,13 +393,13 @@ def measure_batch(
             postgres, api,
         )  # fmt: skip
         settle(servers)
-    spy = start_profile(servers[0].pid, profile, settings.duration) if profile else None
+    spies = profile.start(servers[0].pid, settings.duration) if profile else None
     result = run_batch(
         wrk, servers, settings, settings.duration, f"{name}: measuring", f"{tag}m", 201,
         postgres, api,
     )  # fmt: skip
-    if spy is not None and profile is not None:
-        result["profile"] = finish_profile(spy, profile)
+    if spies is not None and profile is not None:
+        result["profile"] = profile.finish(spies)
     result["warmup"] = {key: warm[key] for key in WARMUP_KEYS} if warm else None
     postgres_cpu = (
         f", postgres {result['postgres_cpu_s']:.1f}" if result["postgres_cpu_s"] is not None else ""

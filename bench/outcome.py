@@ -275,6 +275,16 @@ def assemble(
         results["ratio_postgres_batch_to_floor"] = share(postgres["events_per_s"], floor_rate)
         results["postgres_identity_violations"] = postgres["store"]["violation_total"]
     results["server_peak_rss_mb_max"] = max(peak_rss(results).values())
+    return finish(results, setup, read_side)
+
+
+def finish(
+    results: dict[str, Any],
+    setup: dict[str, Any] | None = None,
+    read_side: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The test set-up's and the read side's figures added (each measured once a run), and
+    every target judged on the result's figures."""
     if setup is not None:
         results["test_setup"] = setup
         results["ephemeral_ready_s"] = setup["ephemeral_ready_s"]["median"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench import BENCH
 from bench.outcome import TARGET_BY_KEY, judge
-from bench.profile import WHERE_TIME_GOES
+from bench.profile import profiles_section
+from bench.repeat import runs_section
 from bench.report import (
     durability_section,
     headline,
@@ -22,6 +24,9 @@ from bench.report import (
     track_section,
     track_v2_section,
 )
+
+# Written by hand from the flame graphs and bench/writer_cost.py: what each change bought.
+WHERE_TIME_GOES = BENCH / "where_the_time_goes.md"
 
 
 def write_doc(results: dict[str, Any], path: Path) -> None:
@@ -168,7 +173,7 @@ make bench                                  # or: .venv/bin/python -m bench
 make bench BENCH_ARGS=--quick               # a check in about a minute; writes to a temp folder
 .venv/bin/python -m bench --help            # durations, connections, --postgres-url, --keep
 .venv/bin/python -m bench --no-postgres     # SQLite parts only
-.venv/bin/python -m bench --profile /tmp/roster-profile   # py-spy on the SQLite batch run
+.venv/bin/python -m bench --runs 1 --no-profiles   # one run, no flame graphs: about 4 minutes
 .venv/bin/python -m bench --report-only     # re-render this page from bench/results.json
 ```
 
@@ -177,7 +182,8 @@ The PostgreSQL part needs a server where the URL given by `--postgres-url` (defa
 `ROSTER_BENCH_POSTGRES_URL` or `postgresql://postgres@127.0.0.1:5432/test`) may create and drop a
 database, and is recorded as skipped when it cannot connect. It exits non-zero only when
 something failed to run (or answered non-2xx, or a SQLite batch was not stored as acknowledged);
-a missed target is printed in bold and recorded here. The whole run takes three to four minutes.
+a missed target is printed in bold and recorded here. The whole run (three runs, the flame
+graphs, the read side) takes about twelve minutes.
 
 ## Machine
 
@@ -193,6 +199,10 @@ a missed target is printed in bold and recorded here. The whole run takes three 
 
 ## Latest results
 {headline(results)}
+
+### The runs
+
+{runs_section(results)}
 
 ### Track v1 `PUT /api/v1/customers/{{id}}` (SQLite)
 
@@ -231,7 +241,11 @@ its clients). `.venv/bin/python -m bench.spawn` measures the spawns alone.
 
 ## Where the time goes
 
-{WHERE_TIME_GOES}
+{WHERE_TIME_GOES.read_text().strip()}
+
+### Flame graphs of this run
+
+{profiles_section(results)}
 
 ## Reading these numbers
 

@@ -27,21 +27,35 @@ from bench.checks import (
 )
 from bench.load import SEGMENT, BatchApi, Settings, measure_batch, measure_get, measure_put
 from bench.machine import machine_cpu_seconds, proc_cpu_seconds, proc_memory_mb
+from bench.profile import Profile
 from bench.servers import Server
 
 FLOOR = BENCH / "floor.py"
 
 
-def track_put(wrk: str, folder: Path, settings: Settings, synchronous: str) -> dict[str, Any]:
+def profile(profiles: Path | None, name: str) -> Profile | None:
+    """Where a measured run's flame graph goes, when this run takes them."""
+    return Profile(profiles, name) if profiles is not None else None
+
+
+def track_put(
+    wrk: str, folder: Path, settings: Settings, synchronous: str, profiles: Path | None = None
+) -> dict[str, Any]:
     """GET /healthz, PUT /bench/noop/{id} then PUT /api/v1/customers/{id}, on one SQLite
-    server."""
+    server (the two PUTs under py-spy when given `profiles`)."""
     server = Server("track-sqlite", folder / "track-sqlite", sqlite_synchronous=synchronous)
     try:
         server.start()
         track_calls_answer(server)
         healthz = measure_get(wrk, server, "/healthz", "GET /healthz", settings)
-        noop = measure_put(wrk, server, "/bench/noop", "PUT /bench/noop/{id}", settings)
-        put = measure_put(wrk, server, "/api/v1/customers", "PUT /api/v1/customers/{id}", settings)
+        noop = measure_put(
+            wrk, server, "/bench/noop", "PUT /bench/noop/{id}", settings,
+            profile(profiles, "track-v1-noop"),
+        )  # fmt: skip
+        put = measure_put(
+            wrk, server, "/api/v1/customers", "PUT /api/v1/customers/{id}", settings,
+            profile(profiles, "track-v1-put-customer"),
+        )  # fmt: skip
         checks = track_puts_stored(server)
         memory = proc_memory_mb(server.pid)
         cpu_total = proc_cpu_seconds(server.pid)
@@ -68,11 +82,12 @@ def sqlite_batch(
     folder: Path,
     settings: Settings,
     synchronous: str,
-    profile: Path | None,
+    profiles: Path | None = None,
     api: BatchApi = SEGMENT,
 ) -> dict[str, Any]:
     """Segment /v1/batch (or Track v2 /api/v2/batch) on a fresh SQLite database with the given
-    ROSTER_SQLITE_SYNCHRONOUS: measured, read back, counted."""
+    ROSTER_SQLITE_SYNCHRONOUS: measured (under py-spy when given `profiles`), read back,
+    counted."""
     name = f"{api.key}-sqlite-{synchronous.lower()}"
     server = Server(name, folder / name, sqlite_synchronous=synchronous)
     try:
@@ -80,7 +95,7 @@ def sqlite_batch(
         before = batch_answers(server, api)
         result = measure_batch(
             wrk, [server], settings, f"POST {api.path} (SQLite, {synchronous})", "s", False,
-            profile, api,
+            profile(profiles, f"{api.key}-batch-sqlite"), api,
         )  # fmt: skip
         result["read_back"] = read_back(server, settings.users)
         result["server_peak_rss_mb"] = proc_memory_mb(server.pid).get("VmHWM", 0.0)
@@ -131,10 +146,13 @@ def floor(folder: Path, events: int) -> dict[str, Any]:
 # -- PostgreSQL -----------------------------------------------------------------------------------
 
 
-def postgres_batch(wrk: str, folder: Path, settings: Settings, admin_url: str) -> dict[str, Any]:
+def postgres_batch(
+    wrk: str, folder: Path, settings: Settings, admin_url: str, profiles: Path | None = None
+) -> dict[str, Any]:
     """Segment /v1/batch on a scratch PostgreSQL database served by two `roster serve`
-    processes, each driven by its own wrk at the same time; then the identity checks in SQL.
-    Skipped (with the reason) when PostgreSQL cannot be reached."""
+    processes, each driven by its own wrk at the same time (the first under py-spy when given
+    `profiles`); then the identity checks in SQL. Skipped (with the reason) when PostgreSQL
+    cannot be reached."""
     import psycopg
 
     # libpq takes postgresql:// only; roster serve takes either.
@@ -151,7 +169,7 @@ def postgres_batch(wrk: str, folder: Path, settings: Settings, admin_url: str) -
     try:
         admin.execute(f'create database "{name}"')
         console.print(f"  scratch database {name} on {parts.hostname}:{parts.port or 5432}")
-        result = two_servers(wrk, folder, settings, url, servers)
+        result = two_servers(wrk, folder, settings, url, servers, profiles)
         version = admin.execute("show server_version").fetchone()
         result["server_version"] = str(version[0]).split()[0] if version else "unknown"
         return result
@@ -172,7 +190,12 @@ def postgres_batch(wrk: str, folder: Path, settings: Settings, admin_url: str) -
 
 
 def two_servers(
-    wrk: str, folder: Path, settings: Settings, url: str, servers: list[Server]
+    wrk: str,
+    folder: Path,
+    settings: Settings,
+    url: str,
+    servers: list[Server],
+    profiles: Path | None = None,
 ) -> dict[str, Any]:
     shared = folder / "segment-postgres-data"
     first = Server(
@@ -191,8 +214,9 @@ def two_servers(
     second.start()
     before = sum(batch_answers(server) for server in servers)
     result = measure_batch(
-        wrk, servers, settings, "POST /v1/batch (PostgreSQL, 2 servers)", "p", True
-    )
+        wrk, servers, settings, "POST /v1/batch (PostgreSQL, 2 servers)", "p", True,
+        profile(profiles, "segment-batch-postgres"),
+    )  # fmt: skip
     result["read_back"] = read_back(first, settings.users)
     for one, server in zip(result["instances"], servers, strict=True):
         one["server_peak_rss_mb"] = proc_memory_mb(server.pid).get("VmHWM", 0.0)

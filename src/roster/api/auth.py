@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from roster.api.rate_limit import admit
 from roster.domain.errors import Unauthorized
@@ -52,24 +53,37 @@ def bearer(request: Request) -> str:
     return credential(value.strip())
 
 
-def track_workspace(request: Request) -> int:
+async def workspace_of_key(request: Request, kind: str, scope: str, secret: str) -> int:
+    """The workspace of a key (`Workspaces.cached` names its parts), then the rate limit, if on.
+    A key seen lately is answered on the event loop from the cache; only one that is not goes
+    to the database, in the thread pool, so that a slow or lost database never stalls the loop
+    (docs/benchmarks.md, "Where the time goes": a thread-pool hop on every call cost a sixth of
+    a single call's time)."""
+    workspaces = system_of(request).workspaces
+    found = workspaces.cached(kind, scope, secret)
+    if found is None:
+        found = await run_in_threadpool(workspaces.authenticate, kind, scope, secret)
+    return admit(request, found)
+
+
+async def track_workspace(request: Request) -> int:
     """Track API: HTTP Basic with the workspace's site id and Track API key; then the rate
     limit, if on."""
     site_id, api_key = _basic(request)
     if not site_id or not api_key:
         raise Unauthorized()
-    return admit(request, system_of(request).workspaces.for_track(site_id, api_key))
+    return await workspace_of_key(request, "track_api_key", site_id, api_key)
 
 
-def app_workspace(request: Request) -> int:
+async def app_workspace(request: Request) -> int:
     """App API and roster's /api: Bearer with the workspace's App API key, or the web UI's
     session cookie (docs/web.md) for the workspace that session looks at; then the rate limit,
     if on."""
     if "authorization" not in request.headers:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            return admit(request, _session_workspace(request, cookie))
-    return admit(request, system_of(request).workspaces.for_app_key(bearer(request)))
+            return admit(request, await run_in_threadpool(_session_workspace, request, cookie))
+    return await workspace_of_key(request, "app_api_key", "", bearer(request))
 
 
 def _session_workspace(request: Request, cookie: str) -> int:

@@ -32,8 +32,9 @@ class _Bucket:
 
 
 class RateLimiter:
-    """The buckets of one server process. Authentication runs in FastAPI's thread pool, so
-    taking a token is guarded by a lock (held for a few arithmetic operations)."""
+    """The buckets of one server process. Calls take their tokens on the event loop
+    (api/auth.py), and a lock (held for a few arithmetic operations) keeps a bucket right for
+    any caller on another thread too."""
 
     def __init__(self, rate: float, burst: int | None = None, clock: Clock = time.monotonic):
         if rate <= 0:

@@ -11,9 +11,8 @@ from fastapi import Request
 
 from roster.api import doors, schemas
 from roster.api.answers import JsonAnswer
-from roster.api.auth import basic_credentials, credential, system_of
+from roster.api.auth import basic_credentials, credential, system_of, workspace_of_key
 from roster.api.bodies import RawBody, check_message, holds_nul, parse_json, read_capped
-from roster.api.rate_limit import admit
 from roster.api.segment_messages import operations_from
 from roster.domain.errors import InvalidInput, RosterError, Unauthorized
 from roster.domain.limits import check_depth
@@ -37,13 +36,13 @@ def header_key(request: Request) -> str | None:
     return None
 
 
-def write_key_workspace(request: Request, body: Any) -> int:
+async def write_key_workspace(request: Request, body: Any) -> int:
     key = header_key(request)
     if key is None and isinstance(body, dict) and isinstance(body.get("writeKey"), str):
         key = credential(body["writeKey"])
     if not key:
         raise Unauthorized("a write key is required (Basic auth, Bearer, or writeKey)")
-    return admit(request, system_of(request).workspaces.for_write_key(key))
+    return await workspace_of_key(request, "write_key", "", key)
 
 
 def _text_field(message: Any, key: str) -> str | None:
@@ -92,7 +91,7 @@ async def _single(request: Request, kind: str) -> JsonAnswer:
     if len(raw) > MESSAGE_MAX_BYTES:
         raise InvalidInput(f"a message cannot be larger than {MESSAGE_MAX_BYTES} bytes")
     body = parse_json(raw)
-    workspace_id = write_key_workspace(request, body)
+    workspace_id = await write_key_workspace(request, body)
     if not isinstance(body, dict):
         raise InvalidInput("the body must be one message, a JSON object")
     return await ingest(request, workspace_id, raw, [body], DOOR, kind=kind)
@@ -139,7 +138,7 @@ def batch_defaults(body: dict[str, Any]) -> dict[str, Any]:
 async def batch(request: Request) -> JsonAnswer:
     raw = await read_capped(request, REQUEST_MAX_BYTES)
     body = parse_json(raw, per_message=True)  # a bad message is dropped, not the batch
-    workspace_id = write_key_workspace(request, body)
+    workspace_id = await write_key_workspace(request, body)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise InvalidInput("the body must be an object with a batch array", field="batch")
     messages: list[Any] = body["batch"]

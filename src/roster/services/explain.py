@@ -44,13 +44,11 @@ class _PinnedWorkspaces(Workspaces):
         self.__dict__.update(real.__dict__)  # the same database, writer and caches
         self._pinned = workspace_id
 
-    def for_track(self, site_id: str, api_key: str) -> int:
+    # Every key look-up (for_track, for_write_key, for_app_key and the doors' own) ends here.
+    def cached(self, kind: str, scope: str, secret: str) -> int | None:
         return self._pinned
 
-    def for_write_key(self, key: str) -> int:
-        return self._pinned
-
-    def for_app_key(self, key: str) -> int:
+    def authenticate(self, kind: str, scope: str, secret: str) -> int:
         return self._pinned
 
     def for_webhook(self, webhook_id: str) -> tuple[int, bytes]:

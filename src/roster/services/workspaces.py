@@ -81,39 +81,43 @@ class Workspaces:
 
     # -- credentials ------------------------------------------------------------------------------
 
-    def _cached(self, kind: str, scope: str, secret: str, look_up: Any) -> int:
-        cache_key = (kind, scope, key_hash(secret))
-        hit = self._keys.get(cache_key)
-        now = time.monotonic()
-        if hit is not None and hit[1] > now:
+    def cached(self, kind: str, scope: str, secret: str) -> int | None:
+        """The workspace `secret` (a key of `kind`; for a Track API key, `scope` is the site id,
+        else "") was found for within the last _CACHE_SECONDS, without the database: None when
+        it was not, and `authenticate` must look."""
+        hit = self._keys.get((kind, scope, key_hash(secret)))
+        if hit is not None and hit[1] > time.monotonic():
             return hit[0]
+        return None
+
+    def authenticate(self, kind: str, scope: str, secret: str) -> int:
+        """The workspace of a key (as `cached` names it), from the cache or the database;
+        Unauthorized when no workspace holds it."""
+        hit = self.cached(kind, scope, secret)
+        if hit is not None:
+            return hit
+        now = time.monotonic()
         with self._database.reader.connect() as connection:
-            workspace_id = look_up(connection)
+            if kind == "track_api_key":
+                workspace_id = rows.workspace_for_site(connection, scope, secret)
+            else:
+                workspace_id = rows.workspace_for_key(connection, kind, secret)
         if workspace_id is None:
             raise Unauthorized()
         if len(self._keys) > 10_000:
             self._keys.clear()
         if self._keys_changed.get(int(workspace_id), float("-inf")) < now:
-            self._keys[cache_key] = (int(workspace_id), now + _CACHE_SECONDS)
+            self._keys[(kind, scope, key_hash(secret))] = (int(workspace_id), now + _CACHE_SECONDS)
         return int(workspace_id)
 
     def for_track(self, site_id: str, api_key: str) -> int:
-        return self._cached(
-            "track_api_key",
-            site_id,
-            api_key,
-            lambda c: rows.workspace_for_site(c, site_id, api_key),
-        )
+        return self.authenticate("track_api_key", site_id, api_key)
 
     def for_app_key(self, key: str) -> int:
-        return self._cached(
-            "app_api_key", "", key, lambda c: rows.workspace_for_key(c, "app_api_key", key)
-        )
+        return self.authenticate("app_api_key", "", key)
 
     def for_write_key(self, key: str) -> int:
-        return self._cached(
-            "write_key", "", key, lambda c: rows.workspace_for_key(c, "write_key", key)
-        )
+        return self.authenticate("write_key", "", key)
 
     def mode(self, workspace_id: int) -> IdentifierMode:
         """The workspace's identifier mode, which decides how a path reference reads (I2).

@@ -3,7 +3,9 @@ the workspace's pages. Jinja2 templates, plain forms and a little plain JavaScri
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Callable
+
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from roster.web import (
@@ -29,7 +31,9 @@ ROUTERS = (
 )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, include: Callable[[FastAPI, APIRouter], None]) -> None:
+    """The page routers, each added with `include` (the app's way, roster.api.doors.include),
+    then the static files."""
     for router in ROUTERS:
-        app.include_router(router)
+        include(app, router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
