@@ -6,6 +6,7 @@ writer as the API applies it (isolated messages, one request a transaction).
 
     .venv/bin/python -m bench.writer_cost [--warm N] [--batches N] [--count N] [--seed N]
     .venv/bin/python -m bench.writer_cost --against OTHER/src [--runs N]
+    .venv/bin/python -m bench.writer_cost --database-url postgresql://…/EMPTY_DATABASE
 
 It prints one JSON line: process CPU seconds (all threads) per 1,000 messages over `--batches`
 requests, after `--warm` requests that fill the store (most users then exist, as in the
@@ -116,27 +117,32 @@ def counting(system: System) -> Iterator[Counter[str]]:
             setattr(statements.Cursor, name, original)
 
 
-def measure(warm: int, batches: int, count: int, seed: int) -> dict[str, Any]:
+def measure(
+    warm: int, batches: int, count: int, seed: int, database_url: str | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="roster-writer-cost-") as folder:
-        system = System.open(f"sqlite:///{Path(folder) / 'roster.db'}", Path(folder))
+        url = database_url or f"sqlite:///{Path(folder) / 'roster.db'}"
+        system = System.open(url, Path(folder))
         try:
             workspace = system.workspaces.create("bench")["workspace_id"]
             mode = system.workspaces.mode(workspace)
             traffic = Traffic(seed, "cost")
             ingestion = system.ingestion
 
-            def apply(requests: int) -> float:
-                """CPU seconds to apply `requests` requests (their parsing not counted)."""
-                spent = 0.0
+            def apply(requests: int) -> tuple[float, float]:
+                """CPU and wall seconds to apply `requests` requests (their parsing not
+                counted)."""
+                spent = waited = 0.0
                 for _ in range(requests):
                     messages = traffic.messages(mode)
-                    started = time.process_time()
+                    started, clock = time.process_time(), time.perf_counter()
                     ingestion.apply_sync(workspace, messages, DOOR, isolate=True)
                     spent += time.process_time() - started
-                return spent
+                    waited += time.perf_counter() - clock
+                return spent, waited
 
             apply(warm)
-            cpu = apply(batches)
+            cpu, wall = apply(batches)
             with counting(system) as counts:
                 apply(count)
             with system.database.reader.connect() as connection:
@@ -148,6 +154,7 @@ def measure(warm: int, batches: int, count: int, seed: int) -> dict[str, Any]:
     return {
         "roster": str(Path(roster.__file__).parent),
         "cpu_per_1000_messages": round(cpu / (batches * BATCH) * 1000, 4),
+        "wall_per_1000_messages": round(wall / (batches * BATCH) * 1000, 4),
         "statements_per_request": round(sum(counts.values()) / count, 2),
         "by_kind": {kind: round(n / count, 2) for kind, n in sorted(counts.items())},
         "people": people,
@@ -196,15 +203,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=100, help="requests timed")
     parser.add_argument("--count", type=int, default=20, help="requests whose SQL is counted")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database-url",
+        help="an empty database to measure on instead of a new SQLite file "
+        "(PostgreSQL: wall seconds count its round trips)",
+    )
     parser.add_argument("--against", help="another checkout's src folder, measured in turn")
     parser.add_argument("--runs", type=int, default=5, help="runs of each side (--against)")
     args = parser.parse_args(argv)
+    if args.against and args.database_url:
+        parser.error("--against runs each side on a new SQLite file: drop --database-url")
     if args.against:
         names = ("warm", "batches", "count", "seed")
         passed = [f"--{name}={getattr(args, name)}" for name in names]
         print(json.dumps(against(args.against, args.runs, passed)))
         return 0
-    print(json.dumps(measure(args.warm, args.batches, args.count, args.seed)))
+    found = measure(args.warm, args.batches, args.count, args.seed, args.database_url)
+    print(json.dumps(found))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from roster.domain.errors import Unavailable
+from roster.domain.people import Event
 from roster.services.system import System
-from roster.storage.tables import ingestion_log
+from roster.storage.tables import events, ingestion_log
 from roster.storage.writer import Transaction
 from tests.outages import database_away, end_connections, own_database
 
@@ -242,3 +244,51 @@ def test_postgresql_a_commit_whose_connection_dies_is_asked_about_and_applied_ex
     with system.database.reader.connect() as connection:
         assert connection.exec_driver_sql("select count(*) from commit_trap").scalar() == 1
         assert connection.exec_driver_sql("select last_value from commits_seen").scalar() == 2
+
+
+def test_an_event_id_stored_meanwhile_by_another_connection_is_dropped_as_a_repeat(
+    system: System, workspace
+):
+    """I10.2 with the events of a request written together at its end: on PostgreSQL another
+    server process may store one of their event ids after the request looked them up (for
+    another person, under other advisory locks); the request is tried again and drops it."""
+    ws = workspace["workspace_id"]
+    event_id = f"evt-{uuid.uuid4().hex}"
+    attempts: list[int] = []
+
+    def other_process_stores_it() -> None:
+        with system.database.writer.begin() as connection:
+            connection.execute(
+                events.insert().values(
+                    workspace_id=ws, event_id=event_id, type="event", name="Other",
+                    data={}, timestamp=1.0, received_at=1.0,
+                )
+            )  # fmt: skip
+
+    def work(tx: Transaction) -> bool:
+        store = tx.store(ws, "test")
+        store.prefetch("event_id", [event_id])  # not stored yet
+        if not attempts and system.writer.takes_locks:  # SQLite has one writer: no one can
+            other_process_stores_it()
+        attempts.append(1)
+        kept = store.add_event(Event("Order Completed", "event", 2.0, {}, event_id))
+        store.flush()
+        return kept
+
+    kept = system.writer.submit(work).result(10)
+
+    with system.database.reader.connect() as connection:
+        names = (
+            connection.execute(
+                sa.select(events.c.name).where(
+                    events.c.workspace_id == ws, events.c.event_id == event_id
+                )
+            )
+            .scalars()
+            .all()
+        )
+    if system.writer.takes_locks:  # not kept, whether the insert or a retry found it
+        assert (kept, names) == (False, ["Other"])
+        assert len(attempts) <= 2
+    else:
+        assert (kept, len(attempts), names) == (True, 1, ["Order Completed"])

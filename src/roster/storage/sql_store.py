@@ -9,7 +9,7 @@ from typing import Any
 from roster.domain.objects import merge_attributes
 from roster.domain.people import Activity, Device, Event, Person
 from roster.storage.merge_rows import MergeRows
-from roster.storage.statements import Cursor, dumps, loads, statement
+from roster.storage.statements import Cursor, EventIdRace, dumps, loads, statement
 
 _COLUMNS = (
     "p.pk, p.cio_id, p.id, p.email, p.attributes, p.attribute_times, "
@@ -74,11 +74,17 @@ _INSERT_EVENT = statement(
     ":data, :timestamp, :received_at) ON CONFLICT (workspace_id, event_id) DO NOTHING RETURNING pk",
     json=("data",),
 )
-# SQLite: a request's events whose event ids are known to be new, written together (flush).
+# A request's events whose event ids are known to be new, written together (flush). On
+# PostgreSQL another server process may store one of them meanwhile (for another person, so
+# under other advisory locks): the insert skips it and says which it wrote (EventIdRace).
 _INSERT_EVENTS = statement(
     "INSERT INTO events (workspace_id, event_id, person_pk, anonymous_id, type, name, data, "
     "timestamp, received_at) VALUES (:ws, :event_id, :person_pk, :anonymous_id, :type, :name, "
     ":data, :timestamp, :received_at)",
+    json=("data",),
+)
+_INSERT_EVENTS_RACING = statement(
+    _INSERT_EVENTS.sqlite + " ON CONFLICT (workspace_id, event_id) DO NOTHING RETURNING event_id",
     json=("data",),
 )
 _EVENT_IDS_STORED = "SELECT event_id FROM events WHERE workspace_id = :ws AND event_id IN ({})"
@@ -273,8 +279,6 @@ class SqlStore(MergeRows):
                 self._known[(kind, value)] = found.get(value)
 
     def _prefetch_event_ids(self, values: list[str]) -> None:
-        if self.sql.postgresql:
-            return
         wanted = [value for value in dict.fromkeys(values) if value not in self._event_ids]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -384,8 +388,9 @@ class SqlStore(MergeRows):
         return self.sql.one(_EVENT_ID_SEEN, {"ws": self.ws, "event_id": event_id}) is not None
 
     def add_event(self, event: Event) -> bool:
-        """Held back until flush when its event id is known new (or it has none) on SQLite,
-        where nothing but this transaction writes; event.pk is then left unset."""
+        """Held back until flush when its event id is known new (prefetched), or when it has
+        none on SQLite; event.pk is then left unset. An event id not prefetched is asked of the
+        insert itself."""
         values = {
             "ws": self.ws,
             "event_id": event.event_id,
@@ -401,14 +406,13 @@ class SqlStore(MergeRows):
             known = self._event_ids.get(event.event_id)
             if known:
                 return False  # stored already, or earlier in this request
-            if known is None or self.sql.postgresql:
+            if known is None:
                 self._write_events()  # first, so that the events keep their order
                 row = self.sql.one(_INSERT_EVENT, values)
                 if row is None:
                     return False  # its event id is stored already (one statement checks it)
                 event.pk = row[0]
-                if not self.sql.postgresql:
-                    self._event_ids[event.event_id] = True
+                self._event_ids[event.event_id] = True
                 return True
             self._event_ids[event.event_id] = True
         elif self.sql.postgresql:
@@ -563,9 +567,15 @@ class SqlStore(MergeRows):
         self._event_ids = {}
 
     def _write_events(self) -> None:
-        if self._events:
-            self.sql.many(_INSERT_EVENTS, self._events)
-            self._events = []
+        if not self._events:
+            return
+        events, self._events = self._events, []
+        if not self.sql.postgresql:  # one writer: what the prefetch found new still is
+            self.sql.many(_INSERT_EVENTS, events)
+            return
+        written = self.sql.many_returning(_INSERT_EVENTS_RACING, events)
+        if len(written) < len(events):
+            raise EventIdRace(len(events) - len(written))
 
     # -- suppression list --------------------------------------------------------------------------
 

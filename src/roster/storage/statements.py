@@ -51,6 +51,16 @@ def loads(value: Any) -> Any:
     return orjson.loads(value)
 
 
+class EventIdRace(Exception):
+    """Another server process stored some of a request's event ids after this transaction
+    found them new (PostgreSQL; under other advisory locks, so for other people): nothing of
+    the request stands, and the writer tries it again as it does a deadlock, when the look-up
+    finds them stored and drops them as repeats (docs/identity.md I10.2)."""
+
+    def __init__(self, lost: int) -> None:
+        super().__init__(f"{lost} event id(s) stored meanwhile by another server process")
+
+
 class Cursor:
     """Runs Statements on one DBAPI connection, inside the transaction SQLAlchemy opened."""
 
@@ -68,6 +78,17 @@ class Cursor:
 
     def many(self, stmt: Statement, rows: list[dict[str, Any]]) -> None:
         self._cursor.executemany(self._sql(stmt), rows)
+
+    def many_returning(self, stmt: Statement, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: `stmt` (with RETURNING) for every row in one pipeline; what all of them
+        returned."""
+        assert self.postgresql, "the sqlite3 driver's executemany returns no rows"
+        self._cursor.executemany(self._sql(stmt), rows, returning=True)
+        found: list[tuple[Any, ...]] = []
+        while True:
+            found.extend(self._cursor.fetchall())
+            if not self._cursor.nextset():
+                return found
 
     def one(self, stmt: Statement, params: dict[str, Any]) -> tuple[Any, ...] | None:
         self._cursor.execute(self._sql(stmt), params)

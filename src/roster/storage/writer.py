@@ -26,7 +26,7 @@ from roster.domain.errors import Unavailable
 from roster.domain.workspace import WorkspaceRules
 from roster.storage.database import RETRY_AFTER_SECONDS, Database, unavailable, unreachable
 from roster.storage.sql_store import SqlStore
-from roster.storage.statements import Cursor
+from roster.storage.statements import Cursor, EventIdRace
 from roster.storage.tables import ingestion_log
 from roster.storage.vault import Vault
 from roster.storage.workspaces import load_rules
@@ -575,7 +575,10 @@ class Writer:
 
     @staticmethod
     def _transient(error: Exception) -> bool:
-        """A deadlock or serialization failure, raised by the driver or wrapped by SQLAlchemy."""
+        """A deadlock or serialization failure, raised by the driver or wrapped by SQLAlchemy,
+        or event ids another server process stored meanwhile."""
+        if isinstance(error, EventIdRace):
+            return True
         cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error
         return getattr(cause, "sqlstate", None) in _TRANSIENT
 
