@@ -18,6 +18,40 @@ from bench import REPO, BenchError, console
 ROSTER_FRAME = re.compile(r"[(/]roster/")  # a py-spy frame in roster's own source
 LINE_NUMBER = re.compile(r":\d+\)$")
 FORMATS = {"raw": ".txt", "flamegraph": ".svg"}
+# Where a sample's time goes, decided by its innermost frame that one of these matches (checked
+# in this order for each frame, from the innermost outwards).
+WHERE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("SQL: statements, savepoints, COMMIT, checkpoints (the database and its driver)",
+         r"\(roster/storage/statements\.py|\(sqlalchemy/|\(psycopg|_checkpoint \(roster|"
+         r"_begin_postgres|\(roster/storage/database\.py"),
+        ("validation: checks, messages into operations",
+         r"\(roster/api/(parsing|segment_messages|segment|track_v1|track_v2|noop)\.py|"
+         r"\(roster/domain/(limits|operations|identifiers)\.py"),
+        ("identity rules (roster/domain)", r"\(roster/domain/"),
+        ("the store and ingestion around the rules (caches, rows held back)",
+         r"\(roster/storage/(sql_store|merge_rows)\.py|\(roster/services/ingestion\.py"),
+        ("writer hand-off (queue, futures, wake-ups)",
+         r"\(roster/storage/writer\.py|\(concurrent/futures|\(asyncio/futures\.py|\(queue\.py"),
+        ("authentication (keys from the cache)",
+         r"\(roster/api/(auth|rate_limit)\.py|\(roster/services/workspaces\.py|"
+         r"\(roster/storage/vault\.py"),
+        ("reading and decoding the body (JSON)",
+         r"\(roster/api/bodies\.py|\(starlette/requests\.py"),
+        ("encoding the answer", r"\(roster/api/answers\.py|\(starlette/responses\.py"),
+        ("routing and dependency injection (FastAPI)",
+         r"\(fastapi/(routing|dependencies)|\(starlette/routing\.py|\(anyio/|"
+         r"\(starlette/concurrency\.py"),
+        ("middleware: errors, request ids, metrics, raw paths",
+         r"\(starlette/(middleware|_exception_handler)|\(fastapi/(middleware|_body_limit|telemetry)|"
+         r"\(roster/(api/(telemetry|paths|errors)|services/telemetry)\.py|\(prometheus_client/|"
+         r"\(uvicorn/middleware"),
+        ("HTTP (uvicorn: parsing requests, writing answers)", r"\(uvicorn/|\(httptools"),
+        ("the event loop (asyncio)", r"\(asyncio/"),
+    )
+)  # fmt: skip
+OTHER = "other (threads, the interpreter)"
 
 
 def py_spy() -> Path:
@@ -121,13 +155,34 @@ def profiles_section(results: dict[str, Any]) -> str:
         )
         links = f"[svg]({svg}), [stacks]({stacks})"
         lines.append(f"| {what} | {links} | {found['samples']:,} | {top} |")
+    lines += ["", *where_table(profiles)]
     return "\n".join(lines)
+
+
+def where_table(profiles: dict[str, Any]) -> list[str]:
+    """Each flame graph's samples by the part of the work they are in (WHERE): the share of
+    the server's samples, and its CPU time per request or message when the run measured it."""
+    shown = {what: found for what, found in profiles.items() if "where" in found}
+    if not shown:
+        return []
+    lines = [
+        "Where the samples of each flame graph are, by their innermost frame that names a part "
+        "of the work (`bench/profile.py` WHERE; a share of all the server's samples):",
+        "",
+        "| part of the work | " + " | ".join(shown) + " |",
+        "|---|" + "---:|" * len(shown),
+    ]
+    for name in [*(name for name, _ in WHERE), OTHER]:
+        cells = [f"{found['where'].get(name, 0.0):.0%}" for found in shown.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def summarise(stacks: str, among: int = 15) -> dict[str, Any]:
     """Collapsed stacks (py-spy's raw format) summed per roster function."""
     inclusive: dict[str, int] = {}
     own: dict[str, int] = {}
+    where: dict[str, int] = {}
     total = 0
     for line in stacks.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -142,6 +197,8 @@ def summarise(stacks: str, among: int = 15) -> dict[str, Any]:
             inclusive[frame] = inclusive.get(frame, 0) + count
         if frames:
             own[frames[-1]] = own.get(frames[-1], 0) + count
+        place = where_of(stack.split(";"))
+        where[place] = where.get(place, 0) + count
 
     def top(counts: dict[str, int]) -> list[dict[str, Any]]:
         ranked = sorted(counts.items(), key=lambda item: -item[1])[:among]
@@ -150,4 +207,17 @@ def summarise(stacks: str, among: int = 15) -> dict[str, Any]:
             for frame, count in ranked
         ]
 
-    return {"samples": total, "inclusive": top(inclusive), "own": top(own)}
+    shares = {
+        name: round(where.get(name, 0) / total, 3) if total else 0.0
+        for name in [*(name for name, _ in WHERE), OTHER]
+    }
+    return {"samples": total, "inclusive": top(inclusive), "own": top(own), "where": shares}
+
+
+def where_of(frames: list[str]) -> str:
+    """The part of the work a sample is in: its innermost frame that a WHERE rule matches."""
+    for frame in reversed(frames):
+        for name, pattern in WHERE:
+            if pattern.search(frame):
+                return name
+    return OTHER

@@ -86,7 +86,7 @@ def test_no_runs_is_refused() -> None:
         combine([])
 
 
-def test_a_flame_graphs_stacks_are_summed_per_roster_function() -> None:
+def test_a_flame_graphs_stacks_are_summed_per_roster_function_and_part_of_the_work() -> None:
     stacks = "\n".join(
         [
             "thread (1);run (uvicorn/main.py:1);apply (roster/domain/engine.py:10);"
@@ -102,3 +102,13 @@ def test_a_flame_graphs_stacks_are_summed_per_roster_function() -> None:
     assert found["inclusive"][0] == {"frame": "apply (roster/domain/engine.py)", "share": 0.8}
     assert {"frame": "one (roster/storage/statements.py)", "share": 0.6} in found["own"]
     assert {"frame": "apply (roster/domain/engine.py)", "share": 0.2} in found["own"]
+    # Each sample counted once, to the part of the work its innermost named frame is in.
+    assert (
+        found["where"][
+            "SQL: statements, savepoints, COMMIT, checkpoints (the database and its driver)"
+        ]
+        == 0.6
+    )
+    assert found["where"]["identity rules (roster/domain)"] == 0.2
+    assert found["where"]["other (threads, the interpreter)"] == 0.2
+    assert sum(found["where"].values()) == pytest.approx(1.0)
