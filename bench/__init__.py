@@ -8,7 +8,8 @@ renders docs/benchmarks.md from it, judged against the product's targets (bench/
 The modules: `machine` (facts and CPU accounting), `servers` (`roster serve` through
 roster.testing.server, as the tests start it), `load` (wrk and the bench/*.lua scripts), `floor`,
 `checks` (what the store holds afterwards, with roster.testing.integrity), `scenarios`, `outcome`
-(targets and verdicts) and `report` (the docs page).
+(targets and verdicts), `repeat` (three runs judged on their median), `profile` (the flame
+graphs in bench/profiles) and `report` and `page` (the docs page).
 """
 
 from __future__ import annotations
