@@ -155,26 +155,69 @@ def profiles_section(results: dict[str, Any]) -> str:
         )
         links = f"[svg]({svg}), [stacks]({stacks})"
         lines.append(f"| {what} | {links} | {found['samples']:,} | {top} |")
-    lines += ["", *where_table(profiles)]
+    lines += ["", *where_table(profiles, cpu_costs(results))]
     return "\n".join(lines)
 
 
-def where_table(profiles: dict[str, Any]) -> list[str]:
+# The judged runs' server CPU for one call or message of the scenario each flame graph is of:
+# (results key, figure, what it is per).
+CPU_OF = {
+    "track-v1-noop": ("noop", "server_cpu_per_request_ms", "call"),
+    "track-v1-put-customer": ("put_customer", "server_cpu_per_request_ms", "call"),
+    "segment-batch-sqlite": ("segment_batch_sqlite", "server_cpu_per_event_ms", "message"),
+    "v2-batch-sqlite": ("track_v2_batch_sqlite", "server_cpu_per_event_ms", "message"),
+    "segment-batch-postgres": ("segment_batch_postgres", "server_cpu_per_event_ms", "message"),
+}
+
+
+def cpu_costs(results: dict[str, Any]) -> dict[str, tuple[float, str]]:
+    """Each flame graph's scenario: its server CPU µs a call or message in the judged (median)
+    run, and what it is per."""
+    found = {}
+    for what, profile in (results.get("profiles") or {}).items():
+        key = Path(str(profile.get("svg", ""))).stem
+        if key in CPU_OF:
+            name, figure, per = CPU_OF[key]
+            value = (results.get(name) or {}).get(figure)
+            if value:
+                found[what] = (float(value) * 1000, per)
+    return found
+
+
+def where_table(
+    profiles: dict[str, Any], costs: dict[str, tuple[float, str]] | None = None
+) -> list[str]:
     """Each flame graph's samples by the part of the work they are in (WHERE): the share of
-    the server's samples, and its CPU time per request or message when the run measured it."""
+    the server's samples, and that share of its server CPU per call or message (`costs`)."""
     shown = {what: found for what, found in profiles.items() if "where" in found}
     if not shown:
         return []
+    costs = costs or {}
     lines = [
         "Where the samples of each flame graph are, by their innermost frame that names a part "
-        "of the work (`bench/profile.py` WHERE; a share of all the server's samples):",
+        "of the work (`bench/profile.py` WHERE), as a share of all the server's samples and, in "
+        "brackets, that share of the server CPU a call or message took in the judged run. An "
+        "estimate: py-spy samples every thread that is not idle, a COMMIT waiting for its fsync "
+        "included, so a share is of the server's busy time, not of its CPU alone.",
         "",
         "| part of the work | " + " | ".join(shown) + " |",
         "|---|" + "---:|" * len(shown),
     ]
     for name in [*(name for name, _ in WHERE), OTHER]:
-        cells = [f"{found['where'].get(name, 0.0):.0%}" for found in shown.values()]
+        cells = []
+        for what, found in shown.items():
+            share = found["where"].get(name, 0.0)
+            cost = costs.get(what)
+            cells.append(f"{share:.0%}" + (f" ({share * cost[0]:.0f} µs)" if cost else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    totals = [
+        f"{costs[what][0]:.0f} µs a {costs[what][1]}" if what in costs else "—" for what in shown
+    ]
+    lines.append(
+        "| **server CPU in the judged run (µs in brackets: that share of it)** | "
+        + " | ".join(totals)
+        + " |"
+    )
     return lines
 
 

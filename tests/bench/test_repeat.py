@@ -13,7 +13,7 @@ import pytest
 
 from bench.outcome import finish
 from bench.page import render
-from bench.profile import summarise
+from bench.profile import OTHER, summarise, where_table
 from bench.repeat import combine
 
 SAMPLE = Path(__file__).with_name("results-sample.json")
@@ -112,3 +112,15 @@ def test_a_flame_graphs_stacks_are_summed_per_roster_function_and_part_of_the_wo
     assert found["where"]["identity rules (roster/domain)"] == 0.2
     assert found["where"]["other (threads, the interpreter)"] == 0.2
     assert sum(found["where"].values()) == pytest.approx(1.0)
+
+
+def test_each_part_of_the_work_is_shown_with_its_share_of_the_calls_cpu() -> None:
+    found = summarise("thread (1);one (roster/storage/statements.py:5) 3\nthread (1);x (a.py:1) 1")
+    profiles = {"`PUT /api/v1/customers/{id}`": found}
+
+    lines = where_table(profiles, {"`PUT /api/v1/customers/{id}`": (200.0, "call")})
+
+    sql = next(line for line in lines if line.startswith("| SQL"))
+    other = next(line for line in lines if line.startswith(f"| {OTHER}"))
+    assert sql.endswith("| 75% (150 µs) |") and other.endswith("| 25% (50 µs) |")
+    assert lines[-1].endswith("| 200 µs a call |")
