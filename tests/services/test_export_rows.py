@@ -210,9 +210,12 @@ def test_a_helper_that_dies_ends_the_file_with_an_error():
 
 
 def _helpers() -> list[int]:
-    """The helper processes this process has running."""
+    """The helper processes this process has running. `-ww`: whole command lines, which ps
+    otherwise cuts at the terminal's width (COLUMNS), and a checkout's path can be long."""
     listed = subprocess.run(
-        ["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(os.getpid())],
+        capture_output=True,
+        text=True,
     )
     return [
         int(line.split()[0])
