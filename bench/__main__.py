@@ -75,6 +75,8 @@ QUICK_RUN = {
     "runs": 1,
     "profiles": None,
 }
+# roster's own ROSTER_SQLITE_SYNCHRONOUS, which the judged runs measure.
+DEFAULT_SYNCHRONOUS = str(RosterSettings.model_fields["sqlite_synchronous"].default)
 PROFILED_SECONDS = 5.0  # the profiled pass's measured seconds per scenario (its warm-up: 2)
 
 
@@ -203,13 +205,12 @@ def one_run(
 ) -> dict[str, Any]:
     """Steps 1 to 4: every throughput figure of one run, against that run's floor."""
     folder.mkdir(parents=True, exist_ok=True)
-    default = str(RosterSettings.model_fields["sqlite_synchronous"].default)
-    track = track_put(wrk, folder, put_settings, default)
-    sqlite = {default: sqlite_batch(wrk, folder, batch_settings, default)}
+    track = track_put(wrk, folder, put_settings, DEFAULT_SYNCHRONOUS)
+    sqlite = {DEFAULT_SYNCHRONOUS: sqlite_batch(wrk, folder, batch_settings, DEFAULT_SYNCHRONOUS)}
     for other in SYNCHRONOUS:
-        if other != default:
+        if other != DEFAULT_SYNCHRONOUS:
             sqlite[other] = sqlite_batch(wrk, folder, batch_settings, other)
-    v2 = sqlite_batch(wrk, folder, batch_settings, default, api=TRACK_V2)
+    v2 = sqlite_batch(wrk, folder, batch_settings, DEFAULT_SYNCHRONOUS, api=TRACK_V2)
     baseline = floor(folder, args.floor_events)
     if args.no_postgres:
         postgres: dict[str, Any] = {"skipped": True, "reason": "--no-postgres was given"}
@@ -218,8 +219,8 @@ def one_run(
     if postgres.get("server_version"):
         info["postgresql"] = postgres["server_version"]
     return assemble(
-        info, put_settings, batch_settings, args.quick, track, baseline, sqlite, default,
-        postgres, v2,
+        info, put_settings, batch_settings, args.quick, track, baseline, sqlite,
+        DEFAULT_SYNCHRONOUS, postgres, v2,
     )  # fmt: skip
 
 
@@ -237,16 +238,15 @@ def profiled_pass(
     batch_settings = dataclasses.replace(batch_settings, **seconds)
     profiles: Path = args.profiles
     clear(profiles)  # only this run's graphs stay
-    default = str(RosterSettings.model_fields["sqlite_synchronous"].default)
-    track = track_put(wrk, folder, put_settings, default, profiles)
+    track = track_put(wrk, folder, put_settings, DEFAULT_SYNCHRONOUS, profiles)
     runs = {
         "`PUT /bench/noop/{id}` (no-op)": track["noop"],
         "`PUT /api/v1/customers/{id}`": track["put_customer"],
         "Segment `POST /v1/batch`, SQLite": sqlite_batch(
-            wrk, folder, batch_settings, default, profiles
+            wrk, folder, batch_settings, DEFAULT_SYNCHRONOUS, profiles
         ),
         "Track v2 `POST /api/v2/batch`, SQLite": sqlite_batch(
-            wrk, folder, batch_settings, default, profiles, TRACK_V2
+            wrk, folder, batch_settings, DEFAULT_SYNCHRONOUS, profiles, TRACK_V2
         ),
     }
     if not args.no_postgres:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import REPO, BenchError, console
+from bench.markdown import table
 
 ROSTER_FRAME = re.compile(r"[(/]roster/")  # a py-spy frame in roster's own source
 LINE_NUMBER = re.compile(r":\d+\)$")
@@ -139,12 +140,11 @@ def profiles_section(results: dict[str, Any]) -> str:
         "of all the server's samples, each counted to the innermost roster function on its "
         "stack (time in it and in the libraries it calls: SQLite's, FastAPI's, uvicorn's).",
         "",
-        "| server under | flame graph | samples | innermost roster functions |",
-        "|---|---|---:|---|",
     ]
+    rows = []
     for what, found in profiles.items():
         if "error" in found:
-            lines.append(f"| {what} | py-spy failed: {found['error'][:80]} | | |")
+            rows.append([what, f"py-spy failed: {found['error'][:80]}", "", ""])
             continue
         top = "; ".join(
             f"`{row['frame'].split(' (')[0]}` {row['share']:.0%}" for row in found["own"][:6]
@@ -153,9 +153,9 @@ def profiles_section(results: dict[str, Any]) -> str:
             path if path.startswith("/") else f"../{path}"
             for path in (found["svg"], found["stacks"])
         )
-        links = f"[svg]({svg}), [stacks]({stacks})"
-        lines.append(f"| {what} | {links} | {found['samples']:,} | {top} |")
-    lines += ["", *where_table(profiles, cpu_costs(results))]
+        rows.append([what, f"[svg]({svg}), [stacks]({stacks})", f"{found['samples']:,}", top])
+    header = ["server under", "flame graph", "samples", "innermost roster functions"]
+    lines += [table(header, "llrl", rows), "", *where_table(profiles, cpu_costs(results))]
     return "\n".join(lines)
 
 
@@ -200,24 +200,20 @@ def where_table(
         "estimate: py-spy samples every thread that is not idle, a COMMIT waiting for its fsync "
         "included, so a share is of the server's busy time, not of its CPU alone.",
         "",
-        "| part of the work | " + " | ".join(shown) + " |",
-        "|---|" + "---:|" * len(shown),
     ]
+    rows = []
     for name in [*(name for name, _ in WHERE), OTHER]:
         cells = []
         for what, found in shown.items():
             share = found["where"].get(name, 0.0)
             cost = costs.get(what)
             cells.append(f"{share:.0%}" + (f" ({share * cost[0]:.0f} µs)" if cost else ""))
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        rows.append([name, *cells])
     totals = [
         f"{costs[what][0]:.0f} µs a {costs[what][1]}" if what in costs else "—" for what in shown
     ]
-    lines.append(
-        "| **server CPU in the judged run (µs in brackets: that share of it)** | "
-        + " | ".join(totals)
-        + " |"
-    )
+    rows.append(["**server CPU in the judged run (µs in brackets: that share of it)**", *totals])
+    lines += table(["part of the work", *shown], "l" + "r" * len(shown), rows).splitlines()
     return lines
 
 

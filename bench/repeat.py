@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from bench.report import table
+from bench.markdown import table
 
 # Judged as the median of the runs.
 MEDIAN = (

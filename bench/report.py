@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.checks import CHECK_MEANINGS
+from bench.markdown import table
 from bench.outcome import (
     NOT_MEASURED,
     SETUP_TARGETS,
@@ -37,13 +38,6 @@ def target_row(results: dict[str, Any], key: str, label: str) -> list[str]:
 
 def shown(value: Any) -> str:
     return "—" if value is None else f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def table(header: list[str], align: str, rows: list[list[str]]) -> str:
-    """A Markdown table; `align` has one letter a column: l(eft) or r(ight)."""
-    rule = "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"
-    lines = ["| " + " | ".join(line) + " |" for line in (header, *rows)]
-    return "\n".join([lines[0], rule, *lines[1:]])
 
 
 def put_table(results: dict[str, Any]) -> str:

@@ -388,9 +388,8 @@ class SqlStore(MergeRows):
         return self.sql.one(_EVENT_ID_SEEN, {"ws": self.ws, "event_id": event_id}) is not None
 
     def add_event(self, event: Event) -> bool:
-        """Held back until flush when its event id is known new (prefetched), or when it has
-        none on SQLite; event.pk is then left unset. An event id not prefetched is asked of the
-        insert itself."""
+        """Held back until flush (event.pk is then left unset) when it has no event id, or one
+        the prefetch found new; an event id not prefetched is asked of the insert itself."""
         values = {
             "ws": self.ws,
             "event_id": event.event_id,
@@ -406,20 +405,14 @@ class SqlStore(MergeRows):
             known = self._event_ids.get(event.event_id)
             if known:
                 return False  # stored already, or earlier in this request
-            if known is None:
+            self._event_ids[event.event_id] = True  # stored by the end of this call either way
+            if known is None:  # not prefetched: the insert itself says whether it is new
                 self._write_events()  # first, so that the events keep their order
                 row = self.sql.one(_INSERT_EVENT, values)
                 if row is None:
                     return False  # its event id is stored already (one statement checks it)
                 event.pk = row[0]
-                self._event_ids[event.event_id] = True
                 return True
-            self._event_ids[event.event_id] = True
-        elif self.sql.postgresql:
-            row = self.sql.one(_INSERT_EVENT, values)
-            assert row is not None  # no event id: nothing to conflict with
-            event.pk = row[0]
-            return True
         self._events.append(values)
         return True
 
